@@ -1,0 +1,34 @@
+/* migrations: the ordered list of schema changes applied by store_open(). */
+#include "store/migrations.h"
+
+const store_migration store_migrations[] = {
+    {1, "settings, users, sessions, audit",
+     "CREATE TABLE meta ("
+     "  key TEXT PRIMARY KEY,"
+     "  value TEXT NOT NULL);"
+     "CREATE TABLE settings ("
+     "  key TEXT PRIMARY KEY,"
+     "  value TEXT NOT NULL,"
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE TABLE users ("
+     "  name TEXT PRIMARY KEY,"
+     "  role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),"
+     "  password_hash TEXT NOT NULL,"
+     "  must_change INTEGER NOT NULL DEFAULT 0,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE TABLE sessions ("
+     "  token_hash TEXT PRIMARY KEY,"
+     "  user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+     "  created_at INTEGER NOT NULL,"
+     "  expires_at INTEGER NOT NULL);"
+     "CREATE INDEX sessions_expiry ON sessions(expires_at);"
+     "CREATE TABLE audit ("
+     "  id INTEGER PRIMARY KEY,"
+     "  ts INTEGER NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  action TEXT NOT NULL,"
+     "  detail TEXT);"},
+};
+
+const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];
