@@ -20,9 +20,11 @@ int config_file_read(const char *path, conf_entries *out, conf_problems *problem
 /* Same for text already in memory; name is used as the location's file part. */
 int config_text_read(const char *name, const char *text, conf_entries *out, conf_problems *problems);
 
-/* Collect SLUICE_* variables of envp that name settings. Variables in reserved
- * (NULL-terminated, e.g. SLUICE_STATE_DIR) are skipped; any other unknown SLUICE_* variable is a
- * problem "environment SLUICE_X: unknown setting". */
+/* Collect SLUICE_<MODULE>_<NAME> variables of envp that name settings. A variable whose name
+ * starts with SLUICE_ and a module's name (see confmap_modules) but names no setting is a
+ * problem "environment SLUICE_X: unknown setting" (a typo must not be ignored). Variables in
+ * reserved (NULL-terminated, e.g. SLUICE_STATE_DIR) and other SLUICE_* variables are not settings
+ * and are skipped. */
 void config_env_read(char *const *envp, const char *const *reserved, conf_entries *out,
                      conf_problems *problems);
 
