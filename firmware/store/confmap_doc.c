@@ -18,7 +18,11 @@ static void doc_range(buf *out, const conf_setting *s)
         else
             buf_puts(out, " or more");
     } else if (s->type == CONF_ENUM) {
-        buf_printf(out, " `%s`", s->choices);
+        /* A table cell: the choices' '|' must be escaped even inside a code span. */
+        buf_puts(out, " `");
+        for (const char *c = s->choices; *c; c++)
+            buf_puts(out, *c == '|' ? "\\|" : (char[]){*c, 0});
+        buf_puts(out, "`");
     }
 }
 

@@ -16,6 +16,9 @@ int sessions_create(store *st, const char *user, time_t now, long ttl,
 /* 1 and *out filled when token names a live session, 0 when not, -1 on error. */
 int sessions_lookup(store *st, const char *token, time_t now, user_info *out);
 int sessions_delete(store *st, const char *token);
+/* Remove every session of user except the one of keep_token (may be NULL); how many, or -1.
+ * Used when a password changes so that other logins end. */
+int sessions_delete_user(store *st, const char *user, const char *keep_token);
 /* Remove expired sessions; returns how many, or -1. */
 int sessions_expire(store *st, time_t now);
 

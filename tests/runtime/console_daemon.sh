@@ -51,8 +51,8 @@ curl -s "http://127.0.0.1:$port/metrics" | grep -q '^sluice_config_reloads_total
 pass "SIGHUP reloads settings"
 
 kill -TERM "$pid"
-rc=$(wait_exit "$pid" 20) || fail "daemon did not stop within 20 s of SIGTERM"
-[ "$rc" = 0 ] || fail "SIGTERM exit status $rc, want 0"
+wait_exit "$pid" 20 || fail "daemon did not stop within 20 s of SIGTERM"
+[ "$exit_status" = 0 ] || fail "SIGTERM exit status $exit_status, want 0"
 grep -q '"msg":"stopped"' "$test_tmp/run1.err" || fail "no stop record"
 pass "SIGTERM drains and exits 0"
 
@@ -63,8 +63,8 @@ test_pids+=("$pid")
 wait_http "http://127.0.0.1:$port/healthz" 30 || fail "daemon did not come up again"
 grep -q "one-time password" "$test_tmp/run2.out" && fail "one-time password printed twice"
 kill -TERM "$pid"
-rc=$(wait_exit "$pid" 20) || fail "second stop timed out"
-[ "$rc" = 0 ] || fail "second stop exit $rc"
+wait_exit "$pid" 20 || fail "second stop timed out"
+[ "$exit_status" = 0 ] || fail "second stop exit $exit_status"
 pass "restart keeps the store and prints no password"
 
 # Export / import round trip into a new state directory sharing the key.
@@ -80,7 +80,7 @@ test_pids+=("$pid")
 for _ in $(seq 100); do [ -s "$state2/sluice.db" ] && break; sleep 0.1; done
 sleep 1
 kill -TERM "$pid"
-wait_exit "$pid" 20 >/dev/null || fail "third daemon did not stop"
+wait_exit "$pid" 20 || fail "third daemon did not stop"
 "$SLUICE_BIN" config import "$test_tmp/export.json" --state-dir "$state2" >/dev/null
 "$SLUICE_BIN" config export --state-dir "$state2" --output "$test_tmp/export2.json"
 diff -u "$test_tmp/export.json" "$test_tmp/export2.json" || fail "export -> import -> export differs"

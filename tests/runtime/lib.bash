@@ -46,14 +46,15 @@ wait_http() {
     return 1
 }
 
-# wait_exit PID SECONDS: wait for a child to exit; prints its status. Fails on timeout.
+# wait_exit PID SECONDS: wait for a child of this shell to exit and put its status in
+# $exit_status (not in a subshell: only this shell can reap its children). 1 on timeout.
 wait_exit() {
     local pid=$1 secs=$2 i
+    exit_status=
     for ((i = 0; i < secs * 10; i++)); do
         if ! kill -0 "$pid" 2>/dev/null; then
-            local rc=0
-            wait "$pid" || rc=$?
-            echo "$rc"
+            exit_status=0
+            wait "$pid" || exit_status=$?
             return 0
         fi
         sleep 0.1

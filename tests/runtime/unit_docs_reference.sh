@@ -6,5 +6,5 @@ source "$(dirname "$0")/lib.bash"
 if ! diff -u "$SLUICE_REPO/docs/CONFIGURATION.md" "$test_tmp/reference.md"; then
     fail "docs/CONFIGURATION.md is stale: regenerate with 'sluice config reference > docs/CONFIGURATION.md'"
 fi
-grep -q '^| `console.listen` | listen' "$test_tmp/reference.md" || fail "reference lacks console.listen"
+grep -q '^| `console.listen` | host:port' "$test_tmp/reference.md" || fail "reference lacks console.listen"
 pass "configuration reference is current"

@@ -1,0 +1,170 @@
+// browser: drives the Sluice console in headless Debian Chromium through playwright-core.
+// Logs in with the one-time password, changes it, checks the dashboard (version, ticking uptime,
+// component table with state badges), edits settings as admin (a secret is never shown back),
+// logs out, and fails on any page error or Content-Security-Policy violation.
+// Environment: SLUICE_URL, SLUICE_ONETIME, SLUICE_VERSION_EXPECTED, SHOT_DIR, CHROMIUM (optional).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const base = process.env.SLUICE_URL;
+const onetime = process.env.SLUICE_ONETIME;
+const version = process.env.SLUICE_VERSION_EXPECTED;
+const shotDir = process.env.SHOT_DIR || '.';
+if (!base || !onetime || !version) {
+  console.error('browser.mjs: SLUICE_URL, SLUICE_ONETIME and SLUICE_VERSION_EXPECTED are required');
+  process.exit(2);
+}
+
+let step = 0;
+const ok = (msg) => console.log(`ok ${++step} - ${msg}`);
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+  ok(msg);
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'sluice-chromium-'));
+const problems = [];
+let context;
+try {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(10000);
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 401|status of 403|status of 400/.test(m.text())) {
+      problems.push('console error: ' + m.text());
+    }
+    if (/Content Security Policy/i.test(m.text())) problems.push('CSP violation: ' + m.text());
+  });
+  const tid = (id) => page.getByTestId(id);
+
+  // ---- login -----------------------------------------------------------------------------------
+  await page.goto(base + '/');
+  await tid('view-login').waitFor({ state: 'visible' });
+  ok('the login form is shown');
+
+  await tid('login-user').fill('admin');
+  await tid('login-password').fill('definitely-not-the-password');
+  await tid('login-submit').click();
+  await tid('login-error').waitFor({ state: 'visible' });
+  check((await tid('login-error').textContent()).includes('invalid user name or password'),
+        'a wrong password is refused with a message');
+
+  await tid('login-password').fill(onetime);
+  await tid('login-submit').click();
+  await tid('view-password').waitFor({ state: 'visible' });
+  ok('the one-time password leads to the change-password form');
+
+  // ---- password change -------------------------------------------------------------------------
+  const fresh = 'browser-test-' + Math.random().toString(36).slice(2, 10) + '-pw';
+  await tid('password-current').fill(onetime);
+  await tid('password-new').fill(fresh);
+  await tid('password-confirm').fill(fresh + 'x');
+  await tid('password-submit').click();
+  await tid('password-error').waitFor({ state: 'visible' });
+  check((await tid('password-error').textContent()).includes('do not match'),
+        'mismatched new passwords are caught');
+  await tid('password-confirm').fill(fresh);
+  await tid('password-submit').click();
+  await tid('view-dashboard').waitFor({ state: 'visible' });
+  ok('after the change the dashboard is shown');
+
+  // ---- dashboard -------------------------------------------------------------------------------
+  await page.waitForFunction((v) => document.querySelector('[data-testid=status-version]')?.textContent === v,
+                             version);
+  ok(`the dashboard shows version ${version}`);
+  await page.locator('[data-testid=component-row]').first().waitFor({ state: 'visible' });
+  const rows = await page.locator('[data-testid=component-row]').count();
+  check(rows > 0, `the component table lists ${rows} component(s)`);
+  const names = await page.locator('[data-testid=component-row] td:first-child').allTextContents();
+  check(names.includes('console'), 'the console component is listed');
+  const badge = page.locator('[data-component=console] [data-testid=badge]');
+  check((await badge.textContent()) === 'ok', 'the console component has an ok badge');
+  const colour = await badge.evaluate((el) => getComputedStyle(el).backgroundColor);
+  check(colour !== 'rgba(0, 0, 0, 0)' && colour !== 'rgb(107, 116, 128)', `the ok badge is coloured (${colour})`);
+  const up1 = await tid('status-uptime').textContent();
+  check(/^\d\d:\d\d:\d\d$|^\d+d \d\d:\d\d:\d\d$/.test(up1), `uptime is formatted (${up1})`);
+  await page.waitForFunction((u) => document.querySelector('[data-testid=status-uptime]').textContent !== u,
+                             up1, { timeout: 5000 });
+  ok('uptime ticks');
+  const updated1 = await tid('status-updated').textContent();
+  await page.waitForFunction((u) => document.querySelector('[data-testid=status-updated]').textContent !== u,
+                             updated1, { timeout: 12000 });
+  ok('the status refreshes by itself');
+  await page.screenshot({ path: join(shotDir, 'console-dashboard.png'), fullPage: true });
+  ok('dashboard screenshot taken');
+
+  // ---- settings --------------------------------------------------------------------------------
+  await tid('nav-settings').click();
+  await tid('view-settings').waitFor({ state: 'visible' });
+  await page.locator('[data-testid=setting-row]').first().waitFor({ state: 'visible' });
+  const settingRows = await page.locator('[data-testid=setting-row]').count();
+  check(settingRows > 5, `the settings page lists ${settingRows} settings`);
+
+  const slotRow = page.locator('[data-testid=setting-row][data-key="source.slot"]');
+  await slotRow.getByTestId('setting-edit').click();
+  await slotRow.getByTestId('setting-input').fill('browser_slot');
+  await slotRow.getByTestId('setting-save').click();
+  await page.waitForFunction(() =>
+    document.querySelector('[data-key="source.slot"] [data-testid=setting-value]')?.textContent === 'browser_slot');
+  ok('an admin can edit a setting');
+
+  const ttlRow = page.locator('[data-testid=setting-row][data-key="console.session_ttl"]');
+  await ttlRow.getByTestId('setting-edit').click();
+  await ttlRow.getByTestId('setting-input').fill('not a duration');
+  await ttlRow.getByTestId('setting-save').click();
+  await ttlRow.locator('.error').waitFor({ state: 'visible' });
+  check((await ttlRow.locator('.error').textContent()).includes('console.session_ttl'),
+        'an invalid value is refused with the reason');
+  await ttlRow.getByTestId('setting-cancel').click();
+
+  const secret = 'browser-secret-' + Math.random().toString(36).slice(2);
+  const pwRow = page.locator('[data-testid=setting-row][data-key="source.password"]');
+  await pwRow.getByTestId('setting-edit').click();
+  check((await pwRow.getByTestId('setting-input').getAttribute('type')) === 'password',
+        'a secret is edited in a password field');
+  await pwRow.getByTestId('setting-input').fill(secret);
+  await pwRow.getByTestId('setting-save').click();
+  await page.waitForFunction(() =>
+    /\(set\)/.test(document.querySelector('[data-key="source.password"] [data-testid=setting-value]')?.textContent || ''));
+  ok('a stored secret shows as set');
+  await page.reload();
+  await tid('view-settings').waitFor({ state: 'visible' });
+  await page.locator('[data-testid=setting-row]').first().waitFor({ state: 'visible' });
+  check(!(await page.content()).includes(secret), 'the secret never appears in the page');
+  await page.screenshot({ path: join(shotDir, 'console-settings.png'), fullPage: true });
+  ok('settings screenshot taken');
+
+  // ---- logout ----------------------------------------------------------------------------------
+  await tid('logout').click();
+  await tid('view-login').waitFor({ state: 'visible' });
+  ok('logout returns to the login form');
+  await page.goto(base + '/#dashboard');
+  await tid('view-login').waitFor({ state: 'visible' });
+  ok('after logout the dashboard needs a login again');
+  const cookies = await context.cookies();
+  check(!cookies.some((c) => c.name === 'sluice_session' && c.value), 'the session cookie is gone');
+
+  check(problems.length === 0, 'no page errors, console errors or CSP violations' +
+        (problems.length ? ': ' + problems.join('; ') : ''));
+  console.log(`browser: all ${step} checks passed`);
+} catch (e) {
+  console.error('FAIL: ' + e.message);
+  if (problems.length) console.error('page problems: ' + problems.join('; '));
+  try {
+    const page = context && context.pages()[0];
+    if (page) await page.screenshot({ path: join(shotDir, 'console-failure.png'), fullPage: true });
+  } catch (e2) { /* the screenshot is only a help */ }
+  process.exitCode = 1;
+} finally {
+  if (context) await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
