@@ -7,64 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "store/config.h"
 #include "store/secrets.h"
 #include "store/store.h"
 #include "store/users.h"
+#include "support/store_fixture.h"
 
 #define HASH_A "pbkdf2-sha256$210000$c2FsdHNhbHRzYWx0c2FsdA==$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g="
 #define HASH_B "pbkdf2-sha256$210000$b3RoZXJzYWx0b3RoZXJzYQ==$b3RoZXJoYXNob3RoZXJoYXNob3RoZXJoYXNob3RoZXI="
 
-typedef struct fixture {
-    char dir[512];
-    secrets *sec;
-    store *st;
-} fixture;
-
-static store *store_at(fixture *f, const char *name)
-{
-    char path[700], err[512] = "";
-    snprintf(path, sizeof path, "%s/%s", f->dir, name);
-    store *st = store_open(path, f->sec, err, sizeof err);
-    if (!st)
-        fail_msg("store_open: %s", err);
-    return st;
-}
-
 static int fixture_setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    const char *base = getenv("SLUICE_TEST_TMP");
-    char path[600], err[512] = "";
-    if (!f)
-        return -1;
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0700);
-    snprintf(f->dir, sizeof f->dir, "%s/config-XXXXXX", base);
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/secret.key", f->dir);
-    if (!(f->sec = secrets_create(path, err, sizeof err))) {
-        fprintf(stderr, "secrets_create: %s\n", err);
-        return -1;
-    }
-    f->st = store_at(f, "sluice.db");
-    *state = f;
-    return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-    fixture *f = *state;
-    store_close(f->st);
-    secrets_destroy(f->sec);
-    free(f);
-    return 0;
+    return (*state = store_fixture_create("config")) ? 0 : -1;
 }
 
 static void set(store *st, const char *key, const char *value)
@@ -114,7 +70,7 @@ static char *raw_setting(store *st, const char *key)
 
 static void test_load_defaults_and_values(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[512] = "";
     config *c = config_load(f->st, err, sizeof err);
     assert_non_null(c);
@@ -160,7 +116,7 @@ static void test_load_defaults_and_values(void **state)
 
 static void test_diff(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[512] = "";
     buf out = BUF_INIT;
     config *a = config_load(f->st, err, sizeof err);
@@ -182,7 +138,7 @@ static void test_diff(void **state)
 
 static void test_seed(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[512] = "", *v = NULL;
     conf_entries e = {0};
 
@@ -209,7 +165,7 @@ static void test_seed(void **state)
     conf_entries_free(&e);
 
     /* a bad entry applies nothing and leaves the store unseeded */
-    store *st2 = store_at(f, "second.db");
+    store *st2 = store_fixture_open(f, "second.db");
     conf_entries_add(&e, "log.level", "debug", "f:1");
     conf_entries_add(&e, "log.levle", "debug", "f:2");
     assert_int_equal(config_seed(st2, &e, err, sizeof err), -1);
@@ -237,7 +193,7 @@ static void populate(store *st)
 
 static void test_export(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     populate(f->st);
     char *text = export_text(f->st);
     assert_null(strstr(text, "pg-secret-123"));
@@ -262,13 +218,13 @@ static void test_export(void **state)
 
 static void test_export_import_round_trip(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     conf_problems p = {0};
     char err[512] = "", *v = NULL;
     populate(f->st);
     char *first = export_text(f->st);
 
-    store *fresh = store_at(f, "fresh.db");
+    store *fresh = store_fixture_open(f, "fresh.db");
     if (config_import(fresh, first, &p) != 0) {
         conf_problems_print(&p, stderr);
         fail();
@@ -293,7 +249,7 @@ static void test_export_import_round_trip(void **state)
 
 static void test_import_replaces(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     conf_problems p = {0};
     char err[512] = "", *v = NULL;
     populate(f->st);
@@ -341,7 +297,7 @@ static void test_import_replaces(void **state)
 
 /* Import doc into the fixture store; it must fail with a problem mentioning key and message,
  * and the store's export must be unchanged. */
-static void expect_import_refused(fixture *f, const char *doc, const char *key, const char *message_part)
+static void expect_import_refused(store_fixture *f, const char *doc, const char *key, const char *message_part)
 {
     conf_problems p = {0};
     char *before = export_text(f->st);
@@ -369,7 +325,7 @@ static void expect_import_refused(fixture *f, const char *doc, const char *key, 
 
 static void test_import_refused(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     populate(f->st);
 
     /* unknown key: nothing changes, even though the other values are fine */
@@ -418,7 +374,7 @@ static void test_import_refused(void **state)
 /* A hash made by users.c passes the import's format check. */
 static void test_import_real_hash(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     conf_problems p = {0};
     char *hash = NULL, doc[1024];
     assert_int_equal(password_hash("a password", &hash), 0);
@@ -438,7 +394,7 @@ static void test_import_real_hash(void **state)
 
 static void test_import_foreign_secret(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char path[700], err[512] = "", *sealed = NULL, doc[2048];
     snprintf(path, sizeof path, "%s/other.key", f->dir);
     secrets *other = secrets_create(path, err, sizeof err);
@@ -453,15 +409,15 @@ static void test_import_foreign_secret(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_defaults_and_values, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_diff, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_seed, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_export, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_export_import_round_trip, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_import_replaces, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_import_refused, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_import_real_hash, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_import_foreign_secret, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_load_defaults_and_values, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_diff, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_seed, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_export, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_export_import_round_trip, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_import_replaces, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_import_refused, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_import_real_hash, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_import_foreign_secret, fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

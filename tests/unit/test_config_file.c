@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "store/config_file.h"
+#include "support/store_fixture.h"
 
 static const conf_entry *entry_find(const conf_entries *e, const char *key)
 {
@@ -161,15 +161,10 @@ static void test_unknown_key_line(void **state)
 static void test_file_read(void **state)
 {
     (void)state;
-    const char *base = getenv("SLUICE_TEST_TMP");
     char dir[512], path[600];
     conf_entries e = {0};
     conf_problems p = {0};
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0700);
-    snprintf(dir, sizeof dir, "%s/config_file-XXXXXX", base);
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(store_fixture_tmpdir(dir, sizeof dir, "config_file"));
 
     snprintf(path, sizeof path, "%s/missing.conf", dir);
     assert_int_equal(config_file_read(path, &e, &p), -1);

@@ -11,23 +11,11 @@
 #include <cmocka.h>
 
 #include "store/secrets.h"
+#include "support/store_fixture.h"
 
 static void tmpdir_make(char *dir, size_t len)
 {
-    const char *base = getenv("SLUICE_TEST_TMP");
-    char path[512];
-    if (!base || !*base)
-        base = "/tmp";
-    snprintf(path, sizeof path, "%s", base);
-    for (char *p = path + 1; *p; p++)   /* mkdir -p */
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(path, 0700);
-            *p = '/';
-        }
-    mkdir(path, 0700);
-    snprintf(dir, len, "%s/secrets-XXXXXX", base);
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(store_fixture_tmpdir(dir, len, "secrets"));
 }
 
 static secrets *key_open(const char *dir, const char *name, char *err, size_t errlen)

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include <mbedtls/sha256.h>
@@ -16,60 +14,21 @@
 #include "store/sessions.h"
 #include "store/store.h"
 #include "store/users.h"
-
-typedef struct fixture {
-    char dir[512];
-    secrets *sec;
-    store *st;
-} fixture;
+#include "support/store_fixture.h"
 
 static int fixture_setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("SLUICE_TEST_TMP");
-    char path[600], err[256] = "";
+    store_fixture *f = store_fixture_create("sessions");
+    char err[256] = "";
     if (!f)
         return -1;
-    if (!tmp || !*tmp)
-        tmp = "/tmp";
-    mkdir(tmp, 0700);
-    snprintf(f->dir, sizeof f->dir, "%s/sessions-XXXXXX", tmp);
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/secret.key", f->dir);
-    f->sec = secrets_create(path, err, sizeof err);
-    if (!f->sec) {
-        fprintf(stderr, "secrets_create: %s\n", err);
-        return -1;
-    }
-    snprintf(path, sizeof path, "%s/sluice.db", f->dir);
-    f->st = store_open(path, f->sec, err, sizeof err);
-    if (!f->st) {
-        fprintf(stderr, "store_open: %s\n", err);
-        return -1;
-    }
     if (users_create(f->st, "ann", ROLE_OPERATOR, "ann's long password", 0, err, sizeof err) < 0 ||
         users_create(f->st, "ben", ROLE_VIEWER, "ben's long password", 1, err, sizeof err) < 0) {
         fprintf(stderr, "users_create: %s\n", err);
+        store_fixture_destroy(f);
         return -1;
     }
     *state = f;
-    return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-    fixture *f = *state;
-    static const char *const files[] = {"sluice.db", "sluice.db-wal", "sluice.db-shm", "secret.key"};
-    char path[600];
-    store_close(f->st);
-    secrets_destroy(f->sec);
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
-    free(f);
     return 0;
 }
 
@@ -86,7 +45,7 @@ static int count_sessions(store *st)
 
 static void test_create_lookup_expire(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char token[SESSION_TOKEN_LEN + 1];
     user_info u;
     assert_int_equal(sessions_create(f->st, "ann", 1000, 60, token), 0);
@@ -113,7 +72,7 @@ static void test_create_lookup_expire(void **state)
 
 static void test_token_not_stored(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char token[SESSION_TOKEN_LEN + 1];
     sqlite3_stmt *stmt = NULL;
     unsigned char digest[32];
@@ -138,7 +97,7 @@ static void test_token_not_stored(void **state)
 
 static void test_bad_tokens_and_logout(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char a[SESSION_TOKEN_LEN + 1], b[SESSION_TOKEN_LEN + 1];
     user_info u;
     assert_int_equal(sessions_lookup(f->st, NULL, 1000, &u), 0);
@@ -162,7 +121,7 @@ static void test_bad_tokens_and_logout(void **state)
 
 static void test_must_change_and_password_events(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char a[SESSION_TOKEN_LEN + 1], b[SESSION_TOKEN_LEN + 1], c[SESSION_TOKEN_LEN + 1];
     char err[256] = "";
     user_info u;
@@ -195,10 +154,10 @@ static void test_must_change_and_password_events(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_lookup_expire, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_token_not_stored, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_bad_tokens_and_logout, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_must_change_and_password_events, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_create_lookup_expire, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_token_not_stored, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_tokens_and_logout, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_must_change_and_password_events, fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,54 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "store/migrations.h"
 #include "store/secrets.h"
 #include "store/store.h"
-
-typedef struct fixture {
-    char dir[512];
-    char db_path[600];
-    secrets *sec;
-    store *st;
-} fixture;
+#include "support/store_fixture.h"
 
 static int fixture_setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    const char *base = getenv("SLUICE_TEST_TMP");
-    char path[600], err[512] = "";
-    if (!f)
-        return -1;
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0700);
-    snprintf(f->dir, sizeof f->dir, "%s/store-XXXXXX", base);
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/secret.key", f->dir);
-    if (!(f->sec = secrets_create(path, err, sizeof err))) {
-        fprintf(stderr, "secrets_create: %s\n", err);
-        return -1;
-    }
-    snprintf(f->db_path, sizeof f->db_path, "%s/sluice.db", f->dir);
-    if (!(f->st = store_open(f->db_path, f->sec, err, sizeof err))) {
-        fprintf(stderr, "store_open: %s\n", err);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-    fixture *f = *state;
-    store_close(f->st);
-    secrets_destroy(f->sec);
-    free(f);
-    return 0;
+    return (*state = store_fixture_create("store")) ? 0 : -1;
 }
 
 /* First column of the first row of sql as text (malloc'd), NULL when no row. */
@@ -72,7 +34,7 @@ static char *query_text(sqlite3 *db, const char *sql)
 
 static void test_fresh_database(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     struct stat sb;
     char *v;
 
@@ -111,7 +73,7 @@ static void test_fresh_database(void **state)
 
 static void test_reopen_is_noop(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[512] = "", *v = NULL;
     assert_int_equal(store_setting_set(f->st, "log.level", "debug", err, sizeof err), 0);
     store_close(f->st);
@@ -131,7 +93,7 @@ static void test_reopen_is_noop(void **state)
 
 static void test_newer_schema_refused(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[512] = "", sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", store_schema_latest() + 1);
     assert_int_equal(sqlite3_exec(store_db(f->st), sql, NULL, NULL, NULL), SQLITE_OK);
@@ -153,7 +115,7 @@ static void test_newer_schema_refused(void **state)
 
 static void test_open_errors(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char path[700], err[512] = "";
     snprintf(path, sizeof path, "%s/no/such/dir/sluice.db", f->dir);
     assert_null(store_open(path, f->sec, err, sizeof err));
@@ -173,7 +135,7 @@ static void test_open_errors(void **state)
 
 static void test_settings(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[512] = "", *v = (char *)"untouched";
 
     assert_int_equal(store_setting_get(f->st, "console.listen", &v, err, sizeof err), 0);
@@ -208,7 +170,7 @@ static void test_settings(void **state)
 
 static void test_secret_sealed_at_rest(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[512] = "", *v = NULL;
     const char *plain = "correct horse battery staple";
 
@@ -245,7 +207,7 @@ static void test_secret_sealed_at_rest(void **state)
 
 static void test_seeded_and_audit(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     assert_int_equal(store_is_seeded(f->st), 0);
     assert_int_equal(sqlite3_exec(store_db(f->st), "INSERT INTO meta (key, value) VALUES ('seeded', '1')", NULL,
                                   NULL, NULL),
@@ -270,13 +232,13 @@ static void test_seeded_and_audit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_fresh_database, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_reopen_is_noop, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_newer_schema_refused, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_open_errors, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_settings, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_secret_sealed_at_rest, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_seeded_and_audit, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_database, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_is_noop, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_settings, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_secret_sealed_at_rest, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_seeded_and_audit, fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

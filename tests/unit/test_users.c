@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include <mbedtls/base64.h>
@@ -16,56 +14,11 @@
 #include "store/secrets.h"
 #include "store/store.h"
 #include "store/users.h"
-
-typedef struct fixture {
-    char dir[512];
-    secrets *sec;
-    store *st;
-} fixture;
+#include "support/store_fixture.h"
 
 static int fixture_setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("SLUICE_TEST_TMP");
-    char path[600], err[256] = "";
-    if (!f)
-        return -1;
-    if (!tmp || !*tmp)
-        tmp = "/tmp";
-    mkdir(tmp, 0700);
-    snprintf(f->dir, sizeof f->dir, "%s/users-XXXXXX", tmp);
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/secret.key", f->dir);
-    f->sec = secrets_create(path, err, sizeof err);
-    if (!f->sec) {
-        fprintf(stderr, "secrets_create: %s\n", err);
-        return -1;
-    }
-    snprintf(path, sizeof path, "%s/sluice.db", f->dir);
-    f->st = store_open(path, f->sec, err, sizeof err);
-    if (!f->st) {
-        fprintf(stderr, "store_open: %s\n", err);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-    fixture *f = *state;
-    static const char *const files[] = {"sluice.db", "sluice.db-wal", "sluice.db-shm", "secret.key"};
-    char path[600];
-    store_close(f->st);
-    secrets_destroy(f->sec);
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
+    return (*state = store_fixture_create("users")) ? 0 : -1;
 }
 
 static double now_seconds(void)
@@ -145,7 +98,7 @@ static void test_roles(void **state)
 
 static void test_ensure_admin_once(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[256] = "";
     char *pw = NULL;
     user_info u;
@@ -171,7 +124,7 @@ static void test_ensure_admin_once(void **state)
 
 static void test_must_change_and_set_password(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[256] = "";
     user_info u;
     assert_int_equal(users_create(f->st, "alice", ROLE_OPERATOR, "first password 1", 1, err, sizeof err), 0);
@@ -199,7 +152,7 @@ static void test_must_change_and_set_password(void **state)
 
 static void test_create_validation(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[256] = "";
     assert_int_equal(users_create(f->st, "bob", ROLE_VIEWER, "long enough password", 0, err, sizeof err), 0);
     assert_int_equal(users_create(f->st, "bob", ROLE_VIEWER, "long enough password", 0, err, sizeof err), -1);
@@ -216,7 +169,7 @@ static void test_create_validation(void **state)
 
 static void test_hash_stored_not_password(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[256] = "";
     sqlite3_stmt *stmt = NULL;
     assert_int_equal(users_create(f->st, "dave", ROLE_ADMIN, "plain text never stored", 0, err, sizeof err), 0);
@@ -233,7 +186,7 @@ static void test_hash_stored_not_password(void **state)
 
 static void test_unknown_user_same_work(void **state)
 {
-    fixture *f = *state;
+    store_fixture *f = *state;
     char err[256] = "";
     assert_int_equal(users_create(f->st, "erin", ROLE_VIEWER, "erin's password", 0, err, sizeof err), 0);
     double t0 = now_seconds();
@@ -257,11 +210,11 @@ int main(void)
         cmocka_unit_test(test_verify_right_wrong_malformed),
         cmocka_unit_test(test_same_password_different_salt),
         cmocka_unit_test(test_roles),
-        cmocka_unit_test_setup_teardown(test_ensure_admin_once, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_must_change_and_set_password, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_create_validation, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_hash_stored_not_password, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_user_same_work, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ensure_admin_once, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_must_change_and_set_password, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_create_validation, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_hash_stored_not_password, fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_user_same_work, fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
