@@ -29,6 +29,21 @@ const store_migration store_migrations[] = {
      "  actor TEXT NOT NULL,"
      "  action TEXT NOT NULL,"
      "  detail TEXT);"},
+    {2, "capture: table schema versions and per-slot capture state",
+     "CREATE TABLE schema_versions ("
+     "  table_oid INTEGER NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  schema_name TEXT NOT NULL,"
+     "  table_name TEXT NOT NULL,"
+     "  columns TEXT NOT NULL,"          /* JSON array of {name, type, type_oid, typmod, key} */
+     "  lsn TEXT NOT NULL,"              /* where the version was first seen */
+     "  created_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (table_oid, version));"
+     "CREATE TABLE capture_state ("
+     "  slot TEXT PRIMARY KEY,"
+     "  snapshot_done INTEGER NOT NULL DEFAULT 0,"
+     "  consistent_lsn TEXT,"
+     "  updated_at INTEGER NOT NULL);"},
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];
