@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/server.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "store/config_file.h"
@@ -79,30 +80,6 @@ static int daemon_signals_install(sluice_daemon *d, char *err, size_t errlen)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    return 0;
-}
-
-/* mkdir -p with mode for every directory created. */
-static int mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
-        snprintf(err, errlen, "path too long: %s", path);
-        return -1;
-    }
-    for (char *p = tmp + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(tmp, mode) < 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create directory %s: %s", tmp, strerror(errno));
-            return -1;
-        }
-        *p = c;
-        if (c == '\0')
-            break;
-    }
     return 0;
 }
 
@@ -190,7 +167,7 @@ sluice_daemon *daemon_create(const daemon_options *opts, char *err, size_t errle
     d->pipe_rd = d->pipe_wr = -1;
     d->started = time(NULL);
     d->state_dir = strdup(opts->state_dir);
-    if (mkdir_p(d->state_dir, 0700, err, errlen) < 0)
+    if (fs_mkdirs(d->state_dir, 0700, err, errlen) < 0)
         goto fail;
     snprintf(path, sizeof path, "%s/secret.key", d->state_dir);
     if (!(d->secrets = secrets_create(path, err, errlen)))

@@ -21,6 +21,7 @@
 #include "core/random.h"
 #include "daemon.h"
 #include "demo/demo_cluster.h"
+#include "core/fs.h"
 #include "demo/demo_fs.h"
 #include "demo/demo_monitor.h"
 #include "demo/demo_schema.h"
@@ -207,7 +208,7 @@ static int demo_state_resolve(demo_session *s, char *err, size_t errlen)
         snprintf(err, errlen, "no home directory to keep the demo in; pass --state-dir");
         return -1;
     }
-    if (demo_fs_mkdirs(wanted, 0755, err, errlen) < 0)
+    if (fs_mkdirs(wanted, 0755, err, errlen) < 0)
         return -1;
     if (!realpath(wanted, s->state_dir)) {
         snprintf(err, errlen, "cannot resolve %s: %s", wanted, strerror(errno));
@@ -240,8 +241,8 @@ static int demo_state_reset(demo_session *s, char *err, size_t errlen)
         return -1;
     }
     log_info("demo", "recreating the demo state in %s", s->state_dir);
-    if (demo_fs_remove_tree(s->pg_dir, err, errlen) < 0 ||
-        demo_fs_remove_tree(s->appliance_dir, err, errlen) < 0)
+    if (fs_remove_tree(s->pg_dir, err, errlen) < 0 ||
+        fs_remove_tree(s->appliance_dir, err, errlen) < 0)
         return -1;
     return 0;
 }

@@ -1,6 +1,5 @@
 /* store_fixture: the shared unit-test fixture declared in store_fixture.h (temporary directory,
  * secrets key and store, and their recursive clean-up). */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "core/fs.h"
 #include "store_fixture.h"
 
 char *store_fixture_tmpdir(char *dir, size_t len, const char *name_prefix)
@@ -73,39 +73,15 @@ store *store_fixture_open(store_fixture *f, const char *file)
     return st;
 }
 
-/* rm -r path; does not follow symbolic links. */
-static void remove_tree(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *de;
-            while ((de = readdir(d))) {
-                char child[4096];
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                    continue;
-                if ((size_t)snprintf(child, sizeof child, "%s/%s", path, de->d_name) < sizeof child)
-                    remove_tree(child);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 void store_fixture_destroy(store_fixture *f)
 {
     if (!f)
         return;
     store_close(f->st);
     secrets_destroy(f->sec);
-    if (f->dir[0])
-        remove_tree(f->dir);
+    char err[256];
+    if (f->dir[0] && fs_remove_tree(f->dir, err, sizeof err) < 0)
+        fprintf(stderr, "store_fixture: %s\n", err);
     free(f);
 }
 
