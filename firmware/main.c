@@ -18,6 +18,7 @@ static const char usage[] =
     "commands:\n"
     "  run       run the appliance (daemon)\n"
     "  demo      run a private PostgreSQL with a live workload and the appliance\n"
+    "  capture   capture changes to a file or stdout as Debezium JSON lines\n"
     "  check     validate configuration and print every problem with its location\n"
     "  config    export, import, get and set settings; print the configuration reference\n"
     "  user      console user administration (reset a password)\n"
@@ -94,6 +95,8 @@ int main(int argc, char **argv)
         return cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "config") == 0)
         return cli_config(argc - 1, argv + 1);
+    if (strcmp(cmd, "capture") == 0)
+        return cli_capture(argc - 1, argv + 1);
     if (strcmp(cmd, "user") == 0)
         return cli_user(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);

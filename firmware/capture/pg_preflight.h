@@ -29,6 +29,18 @@ typedef struct preflight_report {
  * results, or -1 when the checks could not run (reason in err). */
 int pg_preflight_run(PGconn *c, const char *slot, const char *publication, const char *tables,
                      preflight_report *out, char *err, size_t errlen);
+/* pg_preflight_run with the age (seconds) from which an open transaction is reported as
+ * long-running; pg_preflight_run uses PREFLIGHT_LONG_TX_SECONDS. */
+#define PREFLIGHT_LONG_TX_SECONDS 300
+int pg_preflight_run_ex(PGconn *c, const char *slot, const char *publication, const char *tables,
+                        int long_tx_seconds, preflight_report *out, char *err, size_t errlen);
+/* Open a replication connection (replication=database) as the capture will, and report whether
+ * the server accepts it ("replication_connection"). Returns 1 when it added a FAIL, else 0. */
+int pg_preflight_check_replication(const char *conninfo, const char *password,
+                                   preflight_report *out);
+/* Append one result (message and fix are printf-free text; fix may be NULL). 0 or -1 (memory). */
+int preflight_report_add(preflight_report *r, const char *name, preflight_status st,
+                         const char *message, const char *fix);
 /* "ok   wal_level: logical" / "FAIL name: message\n     fix: ..." lines. */
 void preflight_report_print(const preflight_report *r, FILE *out);
 void preflight_report_free(preflight_report *r);

@@ -37,13 +37,20 @@ int pg_stream_fd(const pg_stream *s);
  * 1 when the server ended the stream, -1 on error (reason in err, LSN included). */
 int pg_stream_poll(pg_stream *s, const pg_decode_handler *h, int64_t now_ms, int max_messages,
                    char *err, size_t errlen);
-/* Everything up to lsn is durable in every sink. */
+/* Everything up to lsn is durable in every sink (a commit's end_lsn; for a non-transactional
+ * logical message, its lsn once handled). */
 void pg_stream_set_flushed(pg_stream *s, uint64_t lsn);
 /* Send a status update now (e.g. after flushing). 0 or -1. */
 int pg_stream_send_status(pg_stream *s, int64_t now_ms, char *err, size_t errlen);
 /* Milliseconds (monotonic clock) when the next status update is due. */
 int64_t pg_stream_next_due_ms(const pg_stream *s);
 uint64_t pg_stream_received_lsn(const pg_stream *s);
+/* The flush position reported to the server (the flushed LSN, or the idle position). */
 uint64_t pg_stream_flushed_lsn(const pg_stream *s);
+/* The highest WAL position the server said it has sent (XLogData or keepalive walEnd). */
+uint64_t pg_stream_server_lsn(const pg_stream *s);
+/* 1 when pg_stream_poll stopped at max_messages with a message already read from the socket:
+ * call pg_stream_poll again without waiting for the socket (it will not become readable). */
+int pg_stream_pending(const pg_stream *s);
 
 #endif

@@ -24,5 +24,6 @@ void cli_store_close(store *st, secrets *sec);
 int cli_check(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_user(int argc, char **argv);
+int cli_capture(int argc, char **argv);
 
 #endif

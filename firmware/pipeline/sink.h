@@ -1,9 +1,11 @@
 /* sink: where captured changes go (Kafka producer, lake writers, a JSON-lines file). A sink is a
  * const ops table plus its state. The capture calls begin, change (once per event), commit for
- * each transaction in commit order, and flush from time to time and before stopping.
- * Durability is reported separately: when everything up to a transaction's end_lsn is durable,
- * the sink calls ack_tracker_durable() (from any thread) with that LSN; the capture confirms to
- * PostgreSQL only what every sink has made durable.
+ * each transaction in commit order (begin and commit may be NULL), and flush from time to time
+ * and before stopping; flush returns once everything handed over so far is durable (an
+ * asynchronous sink waits for its outstanding acknowledgements).
+ * Durability is also reported continuously: when everything up to a transaction's end_lsn is
+ * durable, the sink calls ack_tracker_durable() (from any thread) with that LSN; the capture
+ * confirms to PostgreSQL only what every sink has made durable.
  * Every op returns 0, or -1 with the reason in err (the capture then stops without confirming
  * anything further). */
 #ifndef SLUICE_PIPELINE_SINK_H

@@ -67,6 +67,37 @@ static int check_bucket(const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* "a, s.b, c": identifiers of letters, digits, _ and $, at most one dot each. */
+static int check_table_list(const char *v, char *err, size_t errlen)
+{
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, ",");
+        size_t end = n;
+        while (end > 0 && p[end - 1] == ' ')
+            end--;
+        int dots = 0, ok = end > 0 && !isdigit((unsigned char)p[0]) && p[0] != '.' && p[end - 1] != '.';
+        for (size_t i = 0; ok && i < end; i++) {
+            unsigned char c = (unsigned char)p[i];
+            if (c == '.')
+                ok = ++dots <= 1 && p[i + 1] != '.';
+            else
+                ok = isalnum(c) || c == '_' || c == '$';
+        }
+        if (!ok) {
+            snprintf(err, errlen, "'%.*s' is not a table name (write schema.table or table, comma-separated)",
+                     (int)n, p);
+            return -1;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
 static const conf_setting log_settings[] = {
     {"log.level", CONF_ENUM, "info", 0, 0, "debug|info|warn|error",
      "Lowest severity written to the log; records below it are dropped.", NULL},
@@ -93,6 +124,9 @@ static const conf_setting source_settings[] = {
      "underscores; at most 63).", check_slot_name},
     {"source.publication", CONF_STRING, "sluice", 0, 0, NULL,
      "Name of the publication that selects the captured tables.", check_identifier},
+    {"source.tables", CONF_STRING, NULL, 0, 0, NULL,
+     "Tables to capture, comma-separated `schema.table` (or `table` for `public`); unset captures "
+     "every table (the publication is then `FOR ALL TABLES`).", check_table_list},
     {"source.snapshot_mode", CONF_ENUM, "initial", 0, 0, "initial|never|initial_only|when_needed",
      "Initial snapshot of existing rows: `initial` snapshots once then streams, `never` streams only "
      "new changes, `initial_only` snapshots and stops, `when_needed` snapshots again when the slot is "

@@ -1,0 +1,419 @@
+/* capture: prepare, snapshot, stream, flush and confirm, reconnect (see capture.h).
+ * One session = one pair of connections (normal + replication) from preparation to the first
+ * error; capture_run repeats sessions with exponential backoff until stopped. */
+#include "capture/capture.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture/capture_state.h"
+#include "capture/pg_conn.h"
+#include "capture/pg_decode.h"
+#include "capture/pg_preflight.h"
+#include "capture/pg_schema.h"
+#include "capture/pg_slot.h"
+#include "capture/pg_snapshot.h"
+#include "capture/pg_stream.h"
+#include "core/log.h"
+#include "core/loop.h"
+
+typedef enum { SESSION_STOPPED, SESSION_RETRY, SESSION_FATAL } session_result;
+
+struct capture {
+    capture_options o;
+    store *st;
+    metrics *m;
+    health *h;
+    sink *sinks;
+    size_t nsinks;
+    ack_tracker *ack;
+    pg_schema *schema;
+    volatile sig_atomic_t *stop;
+    int sink_failed;                 /* a sink returned an error: the capture must stop */
+    metric *m_events[5];             /* by op: c u d r t */
+    metric *m_transactions, *m_reconnects, *m_received_lsn, *m_flushed_lsn, *m_lag;
+};
+
+static const char capture_ops[] = "cudrt";
+
+static void capture_metrics_register(capture *c)
+{
+    for (int i = 0; i < 5; i++) {
+        char labels[16];
+        snprintf(labels, sizeof labels, "op=\"%c\"", capture_ops[i]);
+        c->m_events[i] = metrics_counter(c->m, "sluice_capture_events_total",
+                                         "Change events captured, by Debezium op.", labels);
+    }
+    c->m_transactions = metrics_counter(c->m, "sluice_capture_transactions_total",
+                                        "Source transactions captured.", NULL);
+    c->m_reconnects = metrics_counter(c->m, "sluice_capture_reconnects_total",
+                                      "Times the capture reconnected after an error.", NULL);
+    c->m_received_lsn = metrics_gauge(c->m, "sluice_capture_received_lsn",
+                                      "WAL position received from the source (bytes).", NULL);
+    c->m_flushed_lsn = metrics_gauge(c->m, "sluice_capture_flushed_lsn",
+                                     "WAL position confirmed to the source as durable (bytes).", NULL);
+    c->m_lag = metrics_gauge(c->m, "sluice_capture_lag_seconds",
+                             "Seconds between a transaction's commit and its capture.", NULL);
+}
+
+capture *capture_create(const capture_options *o, store *st, metrics *m, health *h, sink *sinks,
+                        size_t nsinks, ack_tracker *ack, char *err, size_t errlen)
+{
+    capture *c = calloc(1, sizeof *c);
+    if (!c || !(c->schema = pg_schema_create(st))) {
+        snprintf(err, errlen, "out of memory");
+        free(c);
+        return NULL;
+    }
+    c->o = *o;
+    if (!c->o.flush_interval_ms)
+        c->o.flush_interval_ms = 1000;
+    if (!c->o.status_interval_ms)
+        c->o.status_interval_ms = 10000;
+    if (!c->o.max_backoff_ms)
+        c->o.max_backoff_ms = 30000;
+    if (!c->o.snapshot_mode)
+        c->o.snapshot_mode = "initial";
+    c->st = st;
+    c->m = m;
+    c->h = h;
+    c->sinks = sinks;
+    c->nsinks = nsinks;
+    c->ack = ack;
+    capture_metrics_register(c);
+    return c;
+}
+
+void capture_destroy(capture *c)
+{
+    if (!c)
+        return;
+    pg_schema_destroy(c->schema);
+    free(c);
+}
+
+static void capture_health(capture *c, health_state st, const char *msg)
+{
+    if (c->h)
+        health_set(c->h, "capture", st, msg);
+}
+
+/* ---- handing decoded changes to the sinks ---- */
+
+static int capture_on_begin(void *arg, const tx_info *tx, char *err, size_t errlen)
+{
+    capture *c = arg;
+    for (size_t i = 0; i < c->nsinks; i++) {
+        if (c->sinks[i].ops->begin && c->sinks[i].ops->begin(c->sinks[i].self, tx, err, errlen) < 0) {
+            c->sink_failed = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int capture_on_change(void *arg, const event *ev, char *err, size_t errlen)
+{
+    capture *c = arg;
+    const char *op = strchr(capture_ops, (char)ev->op);
+    if (op)
+        metric_add(c->m_events[op - capture_ops], 1);
+    for (size_t i = 0; i < c->nsinks; i++) {
+        if (c->sinks[i].ops->change(c->sinks[i].self, ev, err, errlen) < 0) {
+            c->sink_failed = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int capture_on_commit(void *arg, const tx_info *tx, char *err, size_t errlen)
+{
+    capture *c = arg;
+    for (size_t i = 0; i < c->nsinks; i++) {
+        if (c->sinks[i].ops->commit && c->sinks[i].ops->commit(c->sinks[i].self, tx, err, errlen) < 0) {
+            c->sink_failed = 1;
+            return -1;
+        }
+    }
+    metric_add(c->m_transactions, 1);
+    metric_set(c->m_received_lsn, (double)tx->end_lsn);
+    if (tx->xid) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        metric_set(c->m_lag, (double)(now_us - tx->commit_time_us) / 1e6);
+    }
+    return 0;
+}
+
+static int capture_on_schema(void *arg, const table_def *def, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)err;
+    (void)errlen;
+    log_fields(LOG_INFO, "capture", "table schema version", "table", def->name, "schema", def->schema,
+               NULL);
+    return 0;
+}
+
+static pg_decode_handler capture_handler(capture *c)
+{
+    return (pg_decode_handler){
+        .arg = c,
+        .begin = capture_on_begin,
+        .change = capture_on_change,
+        .commit = capture_on_commit,
+        .schema = capture_on_schema,
+    };
+}
+
+/* Flush every sink; on success the ack tracker knows what is durable. */
+static int capture_sinks_flush(capture *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->nsinks; i++) {
+        if (c->sinks[i].ops->flush(c->sinks[i].self, err, errlen) < 0) {
+            c->sink_failed = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- one session ---- */
+
+typedef struct session {
+    PGconn *conn;         /* normal connection */
+    PGconn *repl;         /* replication connection until the stream takes it */
+    pg_decoder *decoder;
+    pg_stream *stream;
+    int streamed;         /* reached streaming: the next failure starts a fresh backoff */
+    char err[1024];
+} session;
+
+static void session_close(session *s)
+{
+    pg_stream_destroy(s->stream);
+    if (s->repl)
+        PQfinish(s->repl);
+    if (s->conn)
+        PQfinish(s->conn);
+    pg_decoder_destroy(s->decoder);
+}
+
+/* Should this session take a snapshot? Drops a slot that must be replaced. */
+static session_result session_plan(capture *c, session *s, int *snapshot, int *create_slot)
+{
+    pg_slot_info info;
+    int done = 0;
+    const char *mode = c->o.snapshot_mode;
+    if (pg_slot_get(s->conn, c->o.slot, &info, s->err, sizeof s->err) < 0)
+        return SESSION_RETRY;
+    if (capture_state_snapshot_done(c->st, c->o.slot, &done, s->err, sizeof s->err) < 0)
+        return SESSION_FATAL;
+    if (info.exists && strcmp(info.plugin, "pgoutput") != 0) {
+        snprintf(s->err, sizeof s->err, "slot %s uses plugin %s, not pgoutput: choose another source.slot",
+                 c->o.slot, info.plugin);
+        return SESSION_FATAL;
+    }
+    int want_snapshot = strcmp(mode, "never") != 0 && (!info.exists || !done);
+    if (info.exists && info.lost) {
+        if (strcmp(mode, "when_needed") != 0) {
+            snprintf(s->err, sizeof s->err,
+                     "slot %s has lost WAL it needs: changes were missed; set source.snapshot_mode = "
+                     "when_needed to snapshot again, or drop the slot",
+                     c->o.slot);
+            return SESSION_FATAL;
+        }
+        want_snapshot = 1;
+    }
+    if (strcmp(mode, "initial_only") == 0 && done && info.exists) {
+        log_info("capture", "initial_only: the snapshot of slot %s is already done", c->o.slot);
+        return SESSION_STOPPED;
+    }
+    *snapshot = want_snapshot;
+    *create_slot = !info.exists || want_snapshot;
+    if (info.exists && want_snapshot) {
+        log_warn("capture", "slot %s: %s, dropping it and taking a new snapshot", c->o.slot,
+                 info.lost ? "WAL lost" : "its snapshot never completed");
+        if (pg_slot_drop(s->conn, c->o.slot, s->err, sizeof s->err) < 0)
+            return SESSION_RETRY;
+    }
+    return SESSION_STOPPED; /* "no decision against continuing" */
+}
+
+static session_result session_snapshot(capture *c, session *s, const char *snapshot_name,
+                                       uint64_t consistent_lsn)
+{
+    pg_decode_handler h = capture_handler(c);
+    pg_snapshot_options so = {.snapshot_name = snapshot_name,
+                              .consistent_lsn = consistent_lsn,
+                              .publication = c->o.publication};
+    capture_health(c, HEALTH_STARTING, "initial snapshot");
+    log_info("capture", "initial snapshot of publication %s started", c->o.publication);
+    if (capture_state_record(c->st, c->o.slot, 0, consistent_lsn, s->err, sizeof s->err) < 0)
+        return SESSION_FATAL;
+    if (pg_snapshot_run(s->conn, c->schema, &so, &h, c->m, (volatile int *)c->stop, s->err,
+                        sizeof s->err) < 0)
+        return c->sink_failed ? SESSION_FATAL : (*c->stop ? SESSION_STOPPED : SESSION_RETRY);
+    if (capture_sinks_flush(c, s->err, sizeof s->err) < 0)
+        return SESSION_FATAL;
+    if (capture_state_record(c->st, c->o.slot, 1, consistent_lsn, s->err, sizeof s->err) < 0)
+        return SESSION_FATAL;
+    log_info("capture", "initial snapshot done");
+    return SESSION_STOPPED;
+}
+
+/* Flush the sinks and confirm to the server what every sink has made durable. */
+static session_result session_confirm(capture *c, session *s, int64_t now)
+{
+    if (capture_sinks_flush(c, s->err, sizeof s->err) < 0)
+        return SESSION_FATAL;
+    uint64_t flushed = ack_tracker_flushed(c->ack);
+    pg_stream_set_flushed(s->stream, flushed);
+    metric_set(c->m_flushed_lsn, (double)pg_stream_flushed_lsn(s->stream));
+    if (pg_stream_send_status(s->stream, now, s->err, sizeof s->err) < 0)
+        return SESSION_RETRY;
+    return SESSION_STOPPED;
+}
+
+static session_result session_stream(capture *c, session *s, uint64_t start_lsn)
+{
+    pg_decode_handler h = capture_handler(c);
+    pg_stream_options so = {.slot = c->o.slot,
+                            .publication = c->o.publication,
+                            .start_lsn = start_lsn,
+                            .proto_version = 1,
+                            .messages = 1,
+                            .status_interval_ms = c->o.status_interval_ms};
+    s->stream = pg_stream_start(s->repl, &so, s->decoder, s->err, sizeof s->err);
+    s->repl = NULL; /* owned by the stream now, or closed on failure */
+    if (!s->stream)
+        return SESSION_RETRY;
+    s->streamed = 1;
+    capture_health(c, HEALTH_OK, "streaming");
+    log_info("capture", "streaming from slot %s", c->o.slot);
+
+    int64_t next_flush = loop_now_ms() + c->o.flush_interval_ms;
+    while (!*c->stop) {
+        int64_t now = loop_now_ms();
+        int64_t due = pg_stream_next_due_ms(s->stream);
+        if (next_flush < due)
+            due = next_flush;
+        int timeout = due <= now ? 0 : (int)(due - now);
+        struct pollfd p = {.fd = pg_stream_fd(s->stream), .events = POLLIN};
+        if (poll(&p, 1, timeout > 1000 ? 1000 : timeout) < 0 && errno != EINTR) {
+            snprintf(s->err, sizeof s->err, "poll: %s", strerror(errno));
+            return SESSION_RETRY;
+        }
+        int rc = pg_stream_poll(s->stream, &h, loop_now_ms(), 0, s->err, sizeof s->err);
+        if (c->sink_failed)
+            return SESSION_FATAL;
+        if (rc != 0) {
+            if (rc > 0)
+                snprintf(s->err, sizeof s->err, "the server ended the replication stream");
+            return SESSION_RETRY;
+        }
+        now = loop_now_ms();
+        if (now >= next_flush) {
+            session_result r = session_confirm(c, s, now);
+            if (r != SESSION_STOPPED)
+                return r;
+            next_flush = now + c->o.flush_interval_ms;
+        }
+    }
+    return session_confirm(c, s, loop_now_ms());
+}
+
+static session_result capture_session(capture *c, session *s)
+{
+    preflight_report report = {0};
+    int snapshot = 0, create_slot = 0;
+    uint64_t start_lsn = 0;
+    session_result r = SESSION_RETRY;
+
+    if (!(s->conn = pg_conn_open(c->o.conninfo, c->o.password, PG_CONN_NORMAL, s->err, sizeof s->err)))
+        goto out;
+    int fails = pg_preflight_run(s->conn, c->o.slot, c->o.publication, c->o.tables, &report, s->err,
+                                 sizeof s->err);
+    if (fails != 0) {
+        if (fails > 0) {
+            for (size_t i = 0; i < report.n; i++)
+                if (report.items[i].status == PREFLIGHT_FAIL)
+                    log_fields(LOG_ERROR, "capture", "source check failed", "check", report.items[i].name,
+                               "problem", report.items[i].message, "fix", report.items[i].fix, NULL);
+            snprintf(s->err, sizeof s->err, "%d source check(s) failed (see `sluice check --source`)", fails);
+        }
+        goto out;
+    }
+    if (pg_publication_ensure(s->conn, c->o.publication, c->o.tables, s->err, sizeof s->err) < 0)
+        goto out;
+    if ((r = session_plan(c, s, &snapshot, &create_slot)) != SESSION_STOPPED)
+        goto out;
+    r = SESSION_RETRY;
+    if (!(s->repl = pg_conn_open(c->o.conninfo, c->o.password, PG_CONN_REPLICATION, s->err, sizeof s->err)))
+        goto out;
+    if (create_slot) {
+        char snapshot_name[64] = "";
+        if (pg_slot_create(s->repl, c->o.slot, snapshot, snapshot_name, &start_lsn, s->err, sizeof s->err) < 0)
+            goto out;
+        char lsn[18];
+        lsn_format(start_lsn, lsn);
+        log_fields(LOG_INFO, "capture", "replication slot created", "slot", c->o.slot, "consistent_lsn", lsn,
+                   NULL);
+        if (snapshot) {
+            if ((r = session_snapshot(c, s, snapshot_name, start_lsn)) != SESSION_STOPPED || *c->stop)
+                goto out;
+            if (strcmp(c->o.snapshot_mode, "initial_only") == 0)
+                goto out; /* r == SESSION_STOPPED */
+        }
+    }
+    r = session_stream(c, s, start_lsn);
+out:
+    preflight_report_free(&report);
+    return r;
+}
+
+static void capture_sleep(capture *c, int ms)
+{
+    for (int waited = 0; waited < ms && !*c->stop; waited += 100) {
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int capture_run(capture *c, volatile sig_atomic_t *stop)
+{
+    int backoff = 500;
+    c->stop = stop;
+    capture_health(c, HEALTH_STARTING, "connecting");
+    while (!*stop) {
+        session s = {0};
+        s.decoder = pg_decoder_create(c->schema);
+        session_result r = s.decoder ? capture_session(c, &s) : SESSION_FATAL;
+        if (!s.decoder)
+            snprintf(s.err, sizeof s.err, "out of memory");
+        session_close(&s);
+        if (r == SESSION_STOPPED) {
+            capture_health(c, HEALTH_OK, "stopped");
+            return 0;
+        }
+        if (r == SESSION_FATAL) {
+            log_error("capture", "capture stopped: %s", s.err);
+            capture_health(c, HEALTH_DOWN, s.err);
+            return -1;
+        }
+        if (s.streamed)
+            backoff = 500;
+        log_warn("capture", "%s; reconnecting in %d ms", s.err, backoff);
+        capture_health(c, HEALTH_DEGRADED, s.err);
+        metric_add(c->m_reconnects, 1);
+        capture_sleep(c, backoff);
+        backoff = backoff * 2 > c->o.max_backoff_ms ? c->o.max_backoff_ms : backoff * 2;
+    }
+    return 0;
+}
