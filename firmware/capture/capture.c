@@ -23,6 +23,14 @@
 
 typedef enum { SESSION_STOPPED, SESSION_RETRY, SESSION_FATAL } session_result;
 
+#define HEARTBEAT_PREFIX "sluice.heartbeat"
+#define RETAINED_WAL_PERIOD_MS 15000
+
+typedef struct table_metrics {
+    uint32_t oid;                    /* 0 = empty slot */
+    metric *events[5];               /* by op, as m_events */
+} table_metrics;
+
 struct capture {
     capture_options o;
     store *st;
@@ -34,8 +42,14 @@ struct capture {
     pg_schema *schema;
     volatile sig_atomic_t *stop;
     int sink_failed;                 /* a sink returned an error: the capture must stop */
+    uint64_t last_commit_end;        /* end LSN of the last transaction handed to the sinks */
+    uint64_t nontx_lsn;              /* last non-transactional message (heartbeat, signal) ... */
+    uint64_t nontx_floor;            /* ... and last_commit_end when it arrived */
+    table_metrics *by_table;         /* per-table event counters, open addressing by oid */
+    size_t by_table_cap, by_table_n;
     metric *m_events[5];             /* by op: c u d r t */
-    metric *m_transactions, *m_reconnects, *m_received_lsn, *m_flushed_lsn, *m_lag;
+    metric *m_transactions, *m_reconnects, *m_received_lsn, *m_flushed_lsn, *m_lag, *m_retained,
+        *m_heartbeats;
 };
 
 static const char capture_ops[] = "cudrt";
@@ -58,6 +72,48 @@ static void capture_metrics_register(capture *c)
                                      "WAL position confirmed to the source as durable (bytes).", NULL);
     c->m_lag = metrics_gauge(c->m, "sluice_capture_lag_seconds",
                              "Seconds between a transaction's commit and its capture.", NULL);
+    c->m_retained = metrics_gauge(c->m, "sluice_capture_slot_retained_wal_bytes",
+                                  "WAL the source keeps for the slot (current WAL position minus the "
+                                  "slot's restart_lsn).", NULL);
+    c->m_heartbeats = metrics_counter(c->m, "sluice_capture_heartbeats_total",
+                                      "Heartbeat messages written to the source.", NULL);
+}
+
+/* The per-table counters for t (registered on first use). */
+static table_metrics *capture_table_metrics(capture *c, const table_def *t)
+{
+    if (c->by_table_n * 2 >= c->by_table_cap) {
+        size_t cap = c->by_table_cap ? c->by_table_cap * 2 : 64;
+        table_metrics *grown = calloc(cap, sizeof *grown);
+        if (!grown)
+            return NULL;
+        for (size_t i = 0; i < c->by_table_cap; i++) {
+            if (!c->by_table[i].oid)
+                continue;
+            size_t j = c->by_table[i].oid & (cap - 1);
+            while (grown[j].oid)
+                j = (j + 1) & (cap - 1);
+            grown[j] = c->by_table[i];
+        }
+        free(c->by_table);
+        c->by_table = grown;
+        c->by_table_cap = cap;
+    }
+    size_t j = t->oid & (c->by_table_cap - 1);
+    while (c->by_table[j].oid && c->by_table[j].oid != t->oid)
+        j = (j + 1) & (c->by_table_cap - 1);
+    table_metrics *tm = &c->by_table[j];
+    if (!tm->oid) {
+        tm->oid = t->oid;
+        c->by_table_n++;
+        for (int i = 0; i < 5; i++) {
+            char labels[600];
+            snprintf(labels, sizeof labels, "table=\"%s.%s\",op=\"%c\"", t->schema, t->name, capture_ops[i]);
+            tm->events[i] = metrics_counter(c->m, "sluice_capture_table_events_total",
+                                            "Change events captured, by table and Debezium op.", labels);
+        }
+    }
+    return tm;
 }
 
 capture *capture_create(const capture_options *o, store *st, metrics *m, health *h, sink *sinks,
@@ -93,6 +149,7 @@ void capture_destroy(capture *c)
     if (!c)
         return;
     pg_schema_destroy(c->schema);
+    free(c->by_table);
     free(c);
 }
 
@@ -120,8 +177,12 @@ static int capture_on_change(void *arg, const event *ev, char *err, size_t errle
 {
     capture *c = arg;
     const char *op = strchr(capture_ops, (char)ev->op);
-    if (op)
+    if (op) {
+        table_metrics *tm = capture_table_metrics(c, ev->table);
         metric_add(c->m_events[op - capture_ops], 1);
+        if (tm)
+            metric_add(tm->events[op - capture_ops], 1);
+    }
     for (size_t i = 0; i < c->nsinks; i++) {
         if (c->sinks[i].ops->change(c->sinks[i].self, ev, err, errlen) < 0) {
             c->sink_failed = 1;
@@ -140,6 +201,7 @@ static int capture_on_commit(void *arg, const tx_info *tx, char *err, size_t err
             return -1;
         }
     }
+    c->last_commit_end = tx->end_lsn;
     metric_add(c->m_transactions, 1);
     metric_set(c->m_received_lsn, (double)tx->end_lsn);
     if (tx->xid) {
@@ -161,6 +223,21 @@ static int capture_on_schema(void *arg, const table_def *def, char *err, size_t 
     return 0;
 }
 
+/* Logical messages carry no rows for the sinks. A non-transactional one (our heartbeats) still
+ * holds back the stream's idle rule until it is confirmed: it may be once every transaction before
+ * it is durable (see session_confirm). */
+static int capture_on_message(void *arg, const logical_message *m, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    capture *c = arg;
+    if (!m->transactional) {
+        c->nontx_lsn = m->lsn;
+        c->nontx_floor = c->last_commit_end;
+    }
+    return 0;
+}
+
 static pg_decode_handler capture_handler(capture *c)
 {
     return (pg_decode_handler){
@@ -169,6 +246,7 @@ static pg_decode_handler capture_handler(capture *c)
         .change = capture_on_change,
         .commit = capture_on_commit,
         .schema = capture_on_schema,
+        .message = capture_on_message,
     };
 }
 
@@ -192,6 +270,7 @@ typedef struct session {
     pg_decoder *decoder;
     pg_stream *stream;
     int streamed;         /* reached streaming: the next failure starts a fresh backoff */
+    int heartbeat_off;    /* writing heartbeats failed on this connection */
     char err[1024];
 } session;
 
@@ -268,12 +347,42 @@ static session_result session_snapshot(capture *c, session *s, const char *snaps
     return SESSION_STOPPED;
 }
 
+/* Heartbeat: a non-transactional message moves the slot past WAL of unpublished tables even
+ * when captured tables are idle. A failure (e.g. no permission) turns heartbeats off for this
+ * session with one warning; capture goes on. */
+static void session_heartbeat(capture *c, session *s)
+{
+    char err[512];
+    if (pg_conn_exec(s->conn, "SELECT pg_logical_emit_message(false, '" HEARTBEAT_PREFIX "', '')", err,
+                     sizeof err) < 0) {
+        log_warn("capture", "heartbeats off for this connection: %s", err);
+        s->heartbeat_off = 1;
+        return;
+    }
+    metric_add(c->m_heartbeats, 1);
+}
+
+/* WAL the source retains for the slot, as a metric; errors only skip the sample. */
+static void session_retained_wal(capture *c, session *s)
+{
+    const char *params[1] = {c->o.slot};
+    PGresult *r = PQexecParams(s->conn,
+                               "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) "
+                               "FROM pg_replication_slots WHERE slot_name = $1",
+                               1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        metric_set(c->m_retained, strtod(PQgetvalue(r, 0, 0), NULL));
+    PQclear(r);
+}
+
 /* Flush the sinks and confirm to the server what every sink has made durable. */
 static session_result session_confirm(capture *c, session *s, int64_t now)
 {
     if (capture_sinks_flush(c, s->err, sizeof s->err) < 0)
         return SESSION_FATAL;
     uint64_t flushed = ack_tracker_flushed(c->ack);
+    if (c->nontx_lsn > flushed && flushed >= c->nontx_floor)
+        flushed = c->nontx_lsn;
     pg_stream_set_flushed(s->stream, flushed);
     metric_set(c->m_flushed_lsn, (double)pg_stream_flushed_lsn(s->stream));
     if (pg_stream_send_status(s->stream, now, s->err, sizeof s->err) < 0)
@@ -299,8 +408,18 @@ static session_result session_stream(capture *c, session *s, uint64_t start_lsn)
     log_info("capture", "streaming from slot %s", c->o.slot);
 
     int64_t next_flush = loop_now_ms() + c->o.flush_interval_ms;
+    int64_t next_heartbeat = loop_now_ms() + c->o.heartbeat_ms;
+    int64_t next_retained = loop_now_ms();
     while (!*c->stop) {
         int64_t now = loop_now_ms();
+        if (c->o.heartbeat_ms > 0 && !s->heartbeat_off && now >= next_heartbeat) {
+            session_heartbeat(c, s);
+            next_heartbeat = now + c->o.heartbeat_ms;
+        }
+        if (now >= next_retained) {
+            session_retained_wal(c, s);
+            next_retained = now + RETAINED_WAL_PERIOD_MS;
+        }
         int64_t due = pg_stream_next_due_ms(s->stream);
         if (next_flush < due)
             due = next_flush;

@@ -26,6 +26,7 @@ typedef struct capture_options {
     int flush_interval_ms;       /* sinks flushed and position confirmed this often (1000) */
     int status_interval_ms;      /* standby status period (10000) */
     int max_backoff_ms;          /* reconnect backoff ceiling (30000) */
+    int heartbeat_ms;            /* heartbeat message period, 0 = off */
 } capture_options;
 
 typedef struct capture capture;

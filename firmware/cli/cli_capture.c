@@ -40,10 +40,13 @@ static const char usage[] =
     "                         (default: source.snapshot_mode)\n"
     "  --name NAME            Debezium source.name / topic prefix (default: sluice)\n"
     "  --flush-interval MS    how often output is fsynced and confirmed (default 1000)\n"
+    "  --heartbeat-interval D heartbeat period, e.g. 10s; 0s = off (default:\n"
+    "                         source.heartbeat_interval)\n"
     "The password comes from source.password or PGPASSWORD.\n";
 
 typedef struct capture_cli {
     const char *state_dir, *output, *conninfo, *slot, *publication, *tables, *mode, *name, *flush;
+    const char *heartbeat;
 } capture_cli;
 
 static int capture_cli_parse(int argc, char **argv, capture_cli *a)
@@ -62,7 +65,8 @@ static int capture_cli_parse(int argc, char **argv, capture_cli *a)
             (r = cli_option(argc, argv, &i, "--tables", &a->tables)) ||
             (r = cli_option(argc, argv, &i, "--snapshot-mode", &a->mode)) ||
             (r = cli_option(argc, argv, &i, "--name", &a->name)) ||
-            (r = cli_option(argc, argv, &i, "--flush-interval", &a->flush))) {
+            (r = cli_option(argc, argv, &i, "--flush-interval", &a->flush)) ||
+            (r = cli_option(argc, argv, &i, "--heartbeat-interval", &a->heartbeat))) {
             if (r < 0)
                 return -1;
             continue;
@@ -121,6 +125,7 @@ int cli_capture(int argc, char **argv)
         .tables = a.tables ? a.tables : config_get(cfg, "source.tables"),
         .snapshot_mode = a.mode ? a.mode : config_get(cfg, "source.snapshot_mode"),
         .flush_interval_ms = a.flush ? atoi(a.flush) : 0,
+        .heartbeat_ms = (int)config_duration_ms(cfg, "source.heartbeat_interval"),
     };
     if (!o.conninfo) {
         snprintf(err, sizeof err, "no source: give --conninfo or set source.conninfo");
@@ -131,6 +136,13 @@ int cli_capture(int argc, char **argv)
                                       {"source.publication", o.publication},
                                       {"source.tables", o.tables},
                                       {"source.snapshot_mode", o.snapshot_mode}};
+    if (a.heartbeat) {
+        long long ms;
+        if (confmap_check(confmap_find("source.heartbeat_interval"), a.heartbeat, err, sizeof err) < 0 ||
+            confmap_parse_duration_ms(a.heartbeat, &ms) < 0)
+            goto out;
+        o.heartbeat_ms = (int)ms;
+    }
     for (size_t i = 0; i < sizeof checked / sizeof checked[0]; i++) {
         char why[512];
         if (checked[i][1] && confmap_check(confmap_find(checked[i][0]), checked[i][1], why, sizeof why) < 0) {

@@ -127,6 +127,10 @@ static const conf_setting source_settings[] = {
     {"source.tables", CONF_STRING, NULL, 0, 0, NULL,
      "Tables to capture, comma-separated `schema.table` (or `table` for `public`); unset captures "
      "every table (the publication is then `FOR ALL TABLES`).", check_table_list},
+    {"source.heartbeat_interval", CONF_DURATION, "60s", 0, 86400, NULL,
+     "How often the capture writes a small non-transactional logical message to the source so the "
+     "slot advances (and WAL is released) while captured tables are idle; `0s` turns heartbeats "
+     "off. Needs permission to call `pg_logical_emit_message`.", NULL},
     {"source.snapshot_mode", CONF_ENUM, "initial", 0, 0, "initial|never|initial_only|when_needed",
      "Initial snapshot of existing rows: `initial` snapshots once then streams, `never` streams only "
      "new changes, `initial_only` snapshots and stops, `when_needed` snapshots again when the slot is "
