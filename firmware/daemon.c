@@ -17,6 +17,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "pipeline/pipeline.h"
 #include "store/config_file.h"
 #include "store/sessions.h"
 #include "store/users.h"
@@ -36,6 +37,7 @@ struct sluice_daemon {
     health *health;
     loop *loop;
     api_server *api;
+    pipeline *pipeline;
     int pipe_rd, pipe_wr;
     time_t started;
     metric *m_uptime, *m_reloads, *m_reload_failures;
@@ -192,7 +194,6 @@ sluice_daemon *daemon_create(const daemon_options *opts, char *err, size_t errle
     daemon_metrics_register(d);
     health_set(d->health, "store", HEALTH_OK, path);
     health_set(d->health, "console", HEALTH_STARTING, NULL);
-    health_set(d->health, "capture", HEALTH_DISABLED, "not part of this build yet");
     if (daemon_signals_install(d, err, errlen) < 0)
         goto fail;
     return d;
@@ -280,12 +281,20 @@ int daemon_run(sluice_daemon *d)
     printf("console: http://%s/\n", listen);
     fflush(stdout);
 
+    d->pipeline = pipeline_start(d->config, d->store, d->metrics, d->health, err, sizeof err);
+    if (!d->pipeline && err[0]) {
+        log_error("pipeline", "cannot start the pipeline: %s", err);
+        health_set(d->health, "capture", HEALTH_DOWN, err);
+    }
+
     loop_fd_add(d->loop, d->pipe_rd, daemon_on_signal, d);
     loop_timer_add(d->loop, 1000, daemon_on_second, d);
     loop_timer_add(d->loop, 60000, daemon_on_minute, d);
     daemon_on_second(d->loop, d, 0);
     int rc = loop_run(d->loop) < 0 ? 1 : 0;
 
+    pipeline_stop(d->pipeline);
+    d->pipeline = NULL;
     api_server_stop(d->api);
     d->api = NULL;
     log_info("daemon", "stopped");
@@ -296,6 +305,7 @@ void daemon_destroy(sluice_daemon *d)
 {
     if (!d)
         return;
+    pipeline_stop(d->pipeline);
     api_server_stop(d->api);
     if (d->pipe_wr >= 0) {
         signal_pipe_fd = -1;

@@ -276,3 +276,14 @@ fail:
     free(part);
     return NULL;
 }
+
+char *pg_conn_dbname(const char *conninfo)
+{
+    char *db = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "dbname") == 0 && o->val)
+            db = strdup(o->val);
+    PQconninfoFree(opts);
+    return db ? db : strdup("");
+}

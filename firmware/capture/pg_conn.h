@@ -17,6 +17,9 @@ PGconn *pg_conn_open(const char *conninfo, const char *password, pg_conn_kind ki
 int pg_conn_exec(PGconn *c, const char *sql, char *err, size_t errlen);
 /* Run a query expecting exactly one row with one column: *out malloc'd text (NULL for NULL). */
 int pg_conn_query_value(PGconn *c, const char *sql, char **out, char *err, size_t errlen);
+/* The dbname a conninfo names (e.g. for Debezium's source.db), or "" when it names none;
+ * malloc'd, never NULL. */
+char *pg_conn_dbname(const char *conninfo);
 /* Quote an identifier ("schema"."table" parts) into a malloc'd string; NULL on failure. */
 char *pg_conn_quote_ident(PGconn *c, const char *ident);
 

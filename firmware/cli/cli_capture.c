@@ -8,13 +8,15 @@
 #include <string.h>
 
 #include "capture/capture.h"
+#include "capture/pg_conn.h"
 #include "cli/cli.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "sinks/endpos/endpos_sink.h"
 #include "sinks/file/file_sink.h"
+#include "sinks/null/null_sink.h"
 #include "store/config.h"
 
-#include <libpq-fe.h>
 
 static volatile sig_atomic_t capture_stop;
 
@@ -42,11 +44,16 @@ static const char usage[] =
     "  --flush-interval MS    how often output is fsynced and confirmed (default 1000)\n"
     "  --heartbeat-interval D heartbeat period, e.g. 10s; 0s = off (default:\n"
     "                         source.heartbeat_interval)\n"
+    "  --format FORMAT        debezium (default) | none: decode every change, write nothing\n"
+    "                         (measures the capture alone; --output is still required)\n"
+    "  --end-lsn LSN          stop cleanly after the first transaction whose commit ends at\n"
+    "                         or after LSN (X/X), like pg_recvlogical --endpos\n"
     "The password comes from source.password or PGPASSWORD.\n";
 
 typedef struct capture_cli {
     const char *state_dir, *output, *conninfo, *slot, *publication, *tables, *mode, *name, *flush;
     const char *heartbeat;
+    const char *format, *end_lsn;
 } capture_cli;
 
 static int capture_cli_parse(int argc, char **argv, capture_cli *a)
@@ -66,7 +73,9 @@ static int capture_cli_parse(int argc, char **argv, capture_cli *a)
             (r = cli_option(argc, argv, &i, "--snapshot-mode", &a->mode)) ||
             (r = cli_option(argc, argv, &i, "--name", &a->name)) ||
             (r = cli_option(argc, argv, &i, "--flush-interval", &a->flush)) ||
-            (r = cli_option(argc, argv, &i, "--heartbeat-interval", &a->heartbeat))) {
+            (r = cli_option(argc, argv, &i, "--heartbeat-interval", &a->heartbeat)) ||
+            (r = cli_option(argc, argv, &i, "--format", &a->format)) ||
+            (r = cli_option(argc, argv, &i, "--end-lsn", &a->end_lsn))) {
             if (r < 0)
                 return -1;
             continue;
@@ -78,19 +87,38 @@ static int capture_cli_parse(int argc, char **argv, capture_cli *a)
         fprintf(stderr, "sluice capture: --output is required\n%s", usage);
         return -1;
     }
+    if (a->format && strcmp(a->format, "debezium") != 0 && strcmp(a->format, "none") != 0) {
+        fprintf(stderr, "sluice capture: --format must be debezium or none\n");
+        return -1;
+    }
+    uint64_t lsn;
+    if (a->end_lsn && lsn_parse(a->end_lsn, &lsn) < 0) {
+        fprintf(stderr, "sluice capture: --end-lsn '%s' is not an LSN like 0/16B3748\n", a->end_lsn);
+        return -1;
+    }
     return 0;
 }
 
-/* The dbname of a conninfo (for Debezium's source.db), or "" (malloc'd). */
-static char *capture_cli_dbname(const char *conninfo)
+/* The output sink --format asks for, wrapped to stop at --end-lsn when given. */
+static int capture_cli_sink(const capture_cli *a, const char *dbname, ack_tracker *ack, sink *out,
+                            char *err, size_t errlen)
 {
-    char *db = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
-    for (PQconninfoOption *o = opts; o && o->keyword; o++)
-        if (strcmp(o->keyword, "dbname") == 0 && o->val)
-            db = strdup(o->val);
-    PQconninfoFree(opts);
-    return db ? db : strdup("");
+    file_sink_options fo = {.path = a->output, .encoding = {.name = a->name, .db = dbname}};
+    sink inner = {0};
+    uint64_t end_lsn;
+    int rc = a->format && strcmp(a->format, "none") == 0 ? null_sink_create(ack, 0, &inner, err, errlen)
+                                                          : file_sink_create(&fo, ack, 0, &inner, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (!a->end_lsn || lsn_parse(a->end_lsn, &end_lsn) < 0) {
+        *out = inner;
+        return 0;
+    }
+    if (endpos_sink_create(&inner, end_lsn, &capture_stop, out, err, errlen) < 0) {
+        inner.ops->destroy(inner.self);
+        return -1;
+    }
+    return 0;
 }
 
 int cli_capture(int argc, char **argv)
@@ -150,11 +178,10 @@ int cli_capture(int argc, char **argv)
             goto out;
         }
     }
-    dbname = capture_cli_dbname(o.conninfo);
+    dbname = pg_conn_dbname(o.conninfo);
     m = metrics_create();
     ack = ack_tracker_create(1, 0);
-    file_sink_options fo = {.path = a.output, .encoding = {.name = a.name, .db = dbname}};
-    if (!m || !ack || file_sink_create(&fo, ack, 0, &out, err, sizeof err) < 0)
+    if (!m || !ack || capture_cli_sink(&a, dbname, ack, &out, err, sizeof err) < 0)
         goto out;
     if (!(cap = capture_create(&o, st, m, NULL, &out, 1, ack, err, sizeof err)))
         goto out;

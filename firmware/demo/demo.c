@@ -248,30 +248,35 @@ static int demo_state_reset(demo_session *s, char *err, size_t errlen)
 }
 
 /* The environment for the appliance's first boot: ours, except that the demo decides the
- * source (SLUICE_SOURCE_* would otherwise seed, or trip over, the source settings).
- * Returns a malloc'd array whose strings are borrowed, except the last one (in conn_env). */
-static char **demo_env_build(const char *conn_env)
+ * source and the sink (SLUICE_SOURCE_* / SLUICE_FILE_* would otherwise seed, or trip over, those
+ * settings). Returns a malloc'd array whose strings are borrowed (extra: NULL-terminated). */
+static char **demo_env_build(const char *const *extra)
 {
-    size_t n = 0;
+    size_t n = 0, n_extra = 0;
     for (char **e = environ; e && *e; e++)
         n++;
-    char **env = calloc(n + 2, sizeof *env);
+    while (extra[n_extra])
+        n_extra++;
+    char **env = calloc(n + n_extra + 1, sizeof *env);
     if (!env)
         return NULL;
     size_t k = 0;
     for (char **e = environ; e && *e; e++)
-        if (strncmp(*e, "SLUICE_SOURCE_", 14) != 0)
+        if (strncmp(*e, "SLUICE_SOURCE_", 14) != 0 && strncmp(*e, "SLUICE_FILE_", 12) != 0)
             env[k++] = *e;
-    env[k++] = (char *)conn_env;
+    for (size_t i = 0; i < n_extra; i++)
+        env[k++] = (char *)extra[i];
     env[k] = NULL;
     return env;
 }
 
 static int demo_appliance_create(demo_session *s, char *err, size_t errlen)
 {
-    char conn_env[200];
+    char conn_env[200], file_env[PATH_MAX + 64];
     snprintf(conn_env, sizeof conn_env, "SLUICE_SOURCE_CONNINFO=%s", s->conninfo);
-    char **env = demo_env_build(conn_env);
+    snprintf(file_env, sizeof file_env, "SLUICE_FILE_PATH=%s/changes.jsonl", s->appliance_dir);
+    const char *const extra[] = {conn_env, file_env, "SLUICE_SOURCE_HEARTBEAT_INTERVAL=10s", NULL};
+    char **env = demo_env_build(extra);
     if (!env) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -344,11 +349,11 @@ static void demo_banner_print(const demo_session *s)
                (unsigned long long)s->opts.seed);
     else
         printf("  workload    off (--rate 0)\n");
-    printf("  source      %s\n"
+    printf("  capture     %s -> %s/changes.jsonl (Debezium JSON lines)\n"
            "  console     http://%s/ (user admin, one-time password above)\n"
            "  state       %s (recreated at every start)\n"
            "Press Ctrl-C to stop the demo.\n\n",
-           s->conninfo, s->opts.listen, s->state_dir);
+           s->conninfo, s->appliance_dir, s->opts.listen, s->state_dir);
     fflush(stdout);
 }
 

@@ -162,8 +162,19 @@ static const conf_module s3_module = {
     "s3", "Object storage used by the lake writers (AWS S3 or an S3-compatible store).", s3_settings,
     COUNT(s3_settings)};
 
+static const conf_setting file_settings[] = {
+    {"file.path", CONF_STRING, NULL, 0, 0, NULL,
+     "Append every captured change as a line of Debezium JSON to this file (unset: off). A simple "
+     "sink for debugging and the demo; it is fsynced before the position is confirmed to PostgreSQL.",
+     NULL},
+};
+
+static const conf_module file_module = {
+    "file", "The file sink: captured changes as Debezium JSON lines in a local file.", file_settings,
+    COUNT(file_settings)};
+
 static const conf_module *const modules[] = {
-    &log_module, &console_module, &source_module, &s3_module, NULL,
+    &log_module, &console_module, &source_module, &file_module, &s3_module, NULL,
 };
 
 const conf_module *const *confmap_modules(void)

@@ -77,8 +77,9 @@ for table in customers products inventory orders order_items; do
     [ "$n" -gt 0 ] || fail "table $table is empty"
 done
 [ "$(psql_q "$pg_port" "SHOW wal_level")" = logical ] || fail "wal_level is not logical"
-[ "$(psql_q "$pg_port" "SELECT count(*) FROM pg_publication")" = 0 ] || fail "the demo must not create a publication"
-pass "shop schema and seed loaded; wal_level=logical"
+[ "$(psql_q "$pg_port" "SELECT puballtables FROM pg_publication WHERE pubname = 'sluice'")" = t ] ||
+    fail "the capture did not create its publication"
+pass "shop schema and seed loaded; wal_level=logical; publication created by the capture"
 
 # Rows that existed before only change through updates and deletes: their checksum must move.
 max_before=$(psql_q "$pg_port" "SELECT max(id) FROM orders")
@@ -103,6 +104,22 @@ metrics=$(curl -s "http://127.0.0.1:$web_port/metrics")
 echo "$metrics" | grep -Eq '^sluice_demo_workload_transactions_total [1-9]' || fail "workload transactions not counted"
 echo "$metrics" | grep -q '^sluice_demo_workload_errors_total 0$' || fail "workload errors counted: $(echo "$metrics" | grep errors_total)"
 pass "workload inserts, updates and reprices over its own connection"
+
+# The appliance captures the shop: snapshot rows, then the workload's changes, in changes.jsonl.
+changes="$state/appliance/changes.jsonl"
+for ((i = 0; i < 100; i++)); do
+    grep -q '"op":"u","ts_ms"' "$changes" 2>/dev/null && break
+    sleep 0.1
+done
+n_seed=$(psql_q "$pg_port" "SELECT count(*) FROM customers WHERE id <= 300")
+[ "$(grep -c '"snapshot":"true".*"table":"customers"\|"table":"customers".*"op":"r"' "$changes")" -ge "$n_seed" ] ||
+    fail "snapshot of customers missing from $changes"
+grep -q '"op":"c",' "$changes" || fail "no streamed insert in $changes"
+grep -q '"op":"u",' "$changes" || fail "no streamed update in $changes"
+curl -s "http://127.0.0.1:$web_port/readyz" | grep -q '"name":"capture","state":"ok"' || fail "capture not ok in /readyz"
+curl -s "http://127.0.0.1:$web_port/metrics" | grep -Eq '^sluice_capture_events_total\{op="c"\} [1-9]' ||
+    fail "capture events not counted"
+pass "capture: snapshot and live changes in changes.jsonl, healthy, counted"
 
 pg_pids=$(demo_postgres_pids)
 [ -n "$pg_pids" ] || fail "no postgres process found for $state"
