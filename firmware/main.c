@@ -20,6 +20,7 @@ static const char usage[] =
     "  demo      run a private PostgreSQL with a live workload and the appliance\n"
     "  capture   capture changes to a file or stdout as Debezium JSON lines\n"
     "  check     validate configuration and print every problem with its location\n"
+    "  snapshot  re-snapshot tables while the capture streams (incremental snapshot)\n"
     "  config    export, import, get and set settings; print the configuration reference\n"
     "  user      console user administration (reset a password)\n"
     "  version   print the version\n"
@@ -97,6 +98,8 @@ int main(int argc, char **argv)
         return cli_config(argc - 1, argv + 1);
     if (strcmp(cmd, "capture") == 0)
         return cli_capture(argc - 1, argv + 1);
+    if (strcmp(cmd, "snapshot") == 0)
+        return cli_snapshot(argc - 1, argv + 1);
     if (strcmp(cmd, "user") == 0)
         return cli_user(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);

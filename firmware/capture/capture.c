@@ -13,6 +13,7 @@
 #include "capture/capture_state.h"
 #include "capture/pg_conn.h"
 #include "capture/pg_decode.h"
+#include "capture/pg_incremental.h"
 #include "capture/pg_preflight.h"
 #include "capture/pg_schema.h"
 #include "capture/pg_slot.h"
@@ -21,7 +22,8 @@
 #include "core/log.h"
 #include "core/loop.h"
 
-typedef enum { SESSION_STOPPED, SESSION_RETRY, SESSION_FATAL } session_result;
+/* SESSION_CONTINUE: a step succeeded and the session goes on; the others end the session. */
+typedef enum { SESSION_CONTINUE, SESSION_STOPPED, SESSION_RETRY, SESSION_FATAL } session_result;
 
 #define HEARTBEAT_PREFIX "sluice.heartbeat"
 #define RETAINED_WAL_PERIOD_MS 15000
@@ -40,6 +42,9 @@ struct capture {
     size_t nsinks;
     ack_tracker *ack;
     pg_schema *schema;
+    pg_incremental *inc;             /* incremental (watermark) snapshots */
+    tx_info cur_tx;                  /* the transaction being decoded, for incremental reads */
+    int in_tx;
     volatile sig_atomic_t *stop;
     int sink_failed;                 /* a sink returned an error: the capture must stop */
     uint64_t last_commit_end;        /* end LSN of the last transaction handed to the sinks */
@@ -120,9 +125,9 @@ capture *capture_create(const capture_options *o, store *st, metrics *m, health 
                         size_t nsinks, ack_tracker *ack, char *err, size_t errlen)
 {
     capture *c = calloc(1, sizeof *c);
-    if (!c || !(c->schema = pg_schema_create(st))) {
+    if (!c || !(c->schema = pg_schema_create(st)) || !(c->inc = pg_incremental_create(c->schema, 0, m))) {
         snprintf(err, errlen, "out of memory");
-        free(c);
+        capture_destroy(c);
         return NULL;
     }
     c->o = *o;
@@ -148,6 +153,7 @@ void capture_destroy(capture *c)
 {
     if (!c)
         return;
+    pg_incremental_destroy(c->inc);
     pg_schema_destroy(c->schema);
     free(c->by_table);
     free(c);
@@ -164,6 +170,8 @@ static void capture_health(capture *c, health_state st, const char *msg)
 static int capture_on_begin(void *arg, const tx_info *tx, char *err, size_t errlen)
 {
     capture *c = arg;
+    c->cur_tx = *tx;
+    c->in_tx = 1;
     for (size_t i = 0; i < c->nsinks; i++) {
         if (c->sinks[i].ops->begin && c->sinks[i].ops->begin(c->sinks[i].self, tx, err, errlen) < 0) {
             c->sink_failed = 1;
@@ -173,7 +181,7 @@ static int capture_on_begin(void *arg, const tx_info *tx, char *err, size_t errl
     return 0;
 }
 
-static int capture_on_change(void *arg, const event *ev, char *err, size_t errlen)
+static int capture_to_sinks(void *arg, const event *ev, char *err, size_t errlen)
 {
     capture *c = arg;
     const char *op = strchr(capture_ops, (char)ev->op);
@@ -192,9 +200,18 @@ static int capture_on_change(void *arg, const event *ev, char *err, size_t errle
     return 0;
 }
 
+/* Streamed changes: noted by an open incremental-snapshot window, then to the sinks. */
+static int capture_on_change(void *arg, const event *ev, char *err, size_t errlen)
+{
+    capture *c = arg;
+    pg_incremental_on_change(c->inc, ev);
+    return capture_to_sinks(arg, ev, err, errlen);
+}
+
 static int capture_on_commit(void *arg, const tx_info *tx, char *err, size_t errlen)
 {
     capture *c = arg;
+    c->in_tx = 0;
     for (size_t i = 0; i < c->nsinks; i++) {
         if (c->sinks[i].ops->commit && c->sinks[i].ops->commit(c->sinks[i].self, tx, err, errlen) < 0) {
             c->sink_failed = 1;
@@ -228,14 +245,15 @@ static int capture_on_schema(void *arg, const table_def *def, char *err, size_t 
  * it is durable (see session_confirm). */
 static int capture_on_message(void *arg, const logical_message *m, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     capture *c = arg;
     if (!m->transactional) {
         c->nontx_lsn = m->lsn;
         c->nontx_floor = c->last_commit_end;
     }
-    return 0;
+    /* Watermarks and signals: at a high watermark the chunk's rows go to the sinks. */
+    pg_decode_handler to_sinks = {.arg = c, .change = capture_to_sinks};
+    return pg_incremental_on_message(c->inc, m, m->transactional && c->in_tx ? &c->cur_tx : NULL, &to_sinks,
+                                     err, errlen);
 }
 
 static pg_decode_handler capture_handler(capture *c)
@@ -310,6 +328,9 @@ static session_result session_plan(capture *c, session *s, int *snapshot, int *c
         }
         want_snapshot = 1;
     }
+    if (!info.exists && done && want_snapshot)
+        log_warn("capture", "slot %s is missing (dropped?): changes since it went away are not in the "
+                 "stream, taking a new snapshot", c->o.slot);
     if (strcmp(mode, "initial_only") == 0 && done && info.exists) {
         log_info("capture", "initial_only: the snapshot of slot %s is already done", c->o.slot);
         return SESSION_STOPPED;
@@ -322,7 +343,7 @@ static session_result session_plan(capture *c, session *s, int *snapshot, int *c
         if (pg_slot_drop(s->conn, c->o.slot, s->err, sizeof s->err) < 0)
             return SESSION_RETRY;
     }
-    return SESSION_STOPPED; /* "no decision against continuing" */
+    return SESSION_CONTINUE;
 }
 
 static session_result session_snapshot(capture *c, session *s, const char *snapshot_name,
@@ -344,7 +365,7 @@ static session_result session_snapshot(capture *c, session *s, const char *snaps
     if (capture_state_record(c->st, c->o.slot, 1, consistent_lsn, s->err, sizeof s->err) < 0)
         return SESSION_FATAL;
     log_info("capture", "initial snapshot done");
-    return SESSION_STOPPED;
+    return SESSION_CONTINUE;
 }
 
 /* Heartbeat: a non-transactional message moves the slot past WAL of unpublished tables even
@@ -387,7 +408,7 @@ static session_result session_confirm(capture *c, session *s, int64_t now)
     metric_set(c->m_flushed_lsn, (double)pg_stream_flushed_lsn(s->stream));
     if (pg_stream_send_status(s->stream, now, s->err, sizeof s->err) < 0)
         return SESSION_RETRY;
-    return SESSION_STOPPED;
+    return SESSION_CONTINUE;
 }
 
 static session_result session_stream(capture *c, session *s, uint64_t start_lsn)
@@ -396,7 +417,7 @@ static session_result session_stream(capture *c, session *s, uint64_t start_lsn)
     pg_stream_options so = {.slot = c->o.slot,
                             .publication = c->o.publication,
                             .start_lsn = start_lsn,
-                            .proto_version = 1,
+                            .proto_version = 2, /* large transactions streamed, spilled to disk */
                             .messages = 1,
                             .status_interval_ms = c->o.status_interval_ms};
     s->stream = pg_stream_start(s->repl, &so, s->decoder, s->err, sizeof s->err);
@@ -404,6 +425,7 @@ static session_result session_stream(capture *c, session *s, uint64_t start_lsn)
     if (!s->stream)
         return SESSION_RETRY;
     s->streamed = 1;
+    pg_incremental_reset_window(c->inc);
     capture_health(c, HEALTH_OK, "streaming");
     log_info("capture", "streaming from slot %s", c->o.slot);
 
@@ -437,15 +459,18 @@ static session_result session_stream(capture *c, session *s, uint64_t start_lsn)
                 snprintf(s->err, sizeof s->err, "the server ended the replication stream");
             return SESSION_RETRY;
         }
+        if (pg_incremental_busy(c->inc) && pg_incremental_step(c->inc, s->conn, s->err, sizeof s->err) < 0)
+            return SESSION_RETRY;
         now = loop_now_ms();
         if (now >= next_flush) {
             session_result r = session_confirm(c, s, now);
-            if (r != SESSION_STOPPED)
+            if (r != SESSION_CONTINUE)
                 return r;
             next_flush = now + c->o.flush_interval_ms;
         }
     }
-    return session_confirm(c, s, loop_now_ms());
+    session_result r = session_confirm(c, s, loop_now_ms());
+    return r == SESSION_CONTINUE ? SESSION_STOPPED : r;
 }
 
 static session_result capture_session(capture *c, session *s)
@@ -471,7 +496,7 @@ static session_result capture_session(capture *c, session *s)
     }
     if (pg_publication_ensure(s->conn, c->o.publication, c->o.tables, s->err, sizeof s->err) < 0)
         goto out;
-    if ((r = session_plan(c, s, &snapshot, &create_slot)) != SESSION_STOPPED)
+    if ((r = session_plan(c, s, &snapshot, &create_slot)) != SESSION_CONTINUE)
         goto out;
     r = SESSION_RETRY;
     if (!(s->repl = pg_conn_open(c->o.conninfo, c->o.password, PG_CONN_REPLICATION, s->err, sizeof s->err)))
@@ -485,10 +510,12 @@ static session_result capture_session(capture *c, session *s)
         log_fields(LOG_INFO, "capture", "replication slot created", "slot", c->o.slot, "consistent_lsn", lsn,
                    NULL);
         if (snapshot) {
-            if ((r = session_snapshot(c, s, snapshot_name, start_lsn)) != SESSION_STOPPED || *c->stop)
+            if ((r = session_snapshot(c, s, snapshot_name, start_lsn)) != SESSION_CONTINUE)
                 goto out;
-            if (strcmp(c->o.snapshot_mode, "initial_only") == 0)
-                goto out; /* r == SESSION_STOPPED */
+            if (*c->stop || strcmp(c->o.snapshot_mode, "initial_only") == 0) {
+                r = SESSION_STOPPED;
+                goto out;
+            }
         }
     }
     r = session_stream(c, s, start_lsn);

@@ -1,10 +1,10 @@
 /* pg_decode: the pgoutput protocol decoder (see pg_decode.h), versions 1 and 2.
  * One message per pg_decoder_feed: a bounds-checked reader walks it, Relation messages go through
  * the schema registry, row images become typed values in the per-message arena, and the handler
- * gets begin/change/commit/schema/message calls. Protocol v2 streamed transactions are buffered
- * in memory, message by message, and replayed through the same path at Stream Commit (dropped on
- * Stream Abort). Spilling large streamed transactions to disk is not done yet: the buffer grows
- * with the transaction (pg_decoder_footprint reports it). */
+ * gets begin/change/commit/schema/message calls. Protocol v2 streamed transactions are checked
+ * and buffered message by message in a spill store (pg_spill.h: memory up to a threshold, then an
+ * unlinked temporary file per transaction), and replayed through the same path at Stream Commit;
+ * Stream Abort drops a transaction or skips a subtransaction's messages. */
 #include "capture/pg_decode.h"
 
 #include <inttypes.h>
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/pg_spill.h"
 #include "capture/pg_types.h"
 #include "core/arena.h"
 
@@ -24,16 +25,6 @@ typedef struct type_alias {
     char *name;   /* "namespace.name" */
 } type_alias;
 
-/* One streamed (in-progress) transaction: its messages as records
- * [u64 lsn][u32 len][len bytes of the raw message, type byte and xid included]. */
-typedef struct stream_txn {
-    uint32_t xid;
-    uint8_t *data;
-    size_t len, cap;
-} stream_txn;
-
-#define STREAM_REC_HEADER 12
-
 struct pg_decoder {
     pg_schema *schema;
     arena *arena;
@@ -44,9 +35,7 @@ struct pg_decoder {
     size_t ntypes, captypes, types_bytes;
     int in_stream;
     uint32_t stream_xid;
-    stream_txn *streams;
-    size_t nstreams, capstreams;
-    size_t stream_bytes;   /* capacity held by all stream buffers */
+    pg_spill *spill;   /* streamed transactions' raw messages, by top-level xid */
 };
 
 /* What the decoder is working on, for error messages. */
@@ -238,86 +227,6 @@ static int dec_type_alias_set(pg_decoder *d, uint32_t oid, const char *ns, size_
     d->types[d->ntypes++] = (type_alias){oid, s};
     d->types_bytes += nslen + namelen + 2;
     return 0;
-}
-
-/* ---- streamed transactions ---------------------------------------------------------------- */
-
-static stream_txn *dec_stream_find(pg_decoder *d, uint32_t xid)
-{
-    for (size_t i = 0; i < d->nstreams; i++)
-        if (d->streams[i].xid == xid)
-            return &d->streams[i];
-    return NULL;
-}
-
-static stream_txn *dec_stream_open(pg_decoder *d, uint32_t xid)
-{
-    stream_txn *t = dec_stream_find(d, xid);
-    if (t)
-        return t;
-    if (d->nstreams == d->capstreams) {
-        size_t ncap = d->capstreams ? d->capstreams * 2 : 4;
-        stream_txn *n = realloc(d->streams, ncap * sizeof *n);
-        if (!n)
-            return NULL;
-        d->streams = n;
-        d->capstreams = ncap;
-    }
-    t = &d->streams[d->nstreams++];
-    *t = (stream_txn){.xid = xid};
-    return t;
-}
-
-static void dec_stream_close(pg_decoder *d, stream_txn *t)
-{
-    d->stream_bytes -= t->cap;
-    free(t->data);
-    *t = d->streams[--d->nstreams];
-}
-
-static int dec_stream_append(pg_decoder *d, stream_txn *t, uint64_t lsn, const uint8_t *msg, size_t len)
-{
-    size_t need = STREAM_REC_HEADER + len;
-    if (len > UINT32_MAX)
-        return -1;
-    if (t->cap - t->len < need) {
-        size_t ncap = t->cap ? t->cap : 4096;
-        while (ncap - t->len < need)
-            ncap *= 2;
-        uint8_t *n = realloc(t->data, ncap);
-        if (!n)
-            return -1;
-        d->stream_bytes += ncap - t->cap;
-        t->data = n;
-        t->cap = ncap;
-    }
-    uint32_t l32 = (uint32_t)len;
-    memcpy(t->data + t->len, &lsn, 8);
-    memcpy(t->data + t->len + 8, &l32, 4);
-    memcpy(t->data + t->len + STREAM_REC_HEADER, msg, len);
-    t->len += need;
-    return 0;
-}
-
-/* Drop the messages a subtransaction sent (the xid after their type byte). Relation and Type
- * messages are kept: they describe tables, and later messages of the transaction rely on them. */
-static void dec_stream_drop_subxact(stream_txn *t, uint32_t subxid)
-{
-    size_t in = 0, out = 0;
-    while (in < t->len) {
-        uint32_t len;
-        memcpy(&len, t->data + in + 8, 4);
-        size_t rec = STREAM_REC_HEADER + len;
-        const uint8_t *m = t->data + in + STREAM_REC_HEADER;
-        uint32_t xid = (uint32_t)m[1] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 8 | m[4];
-        if (xid != subxid || m[0] == 'R' || m[0] == 'Y') {
-            if (out != in)
-                memmove(t->data + out, t->data + in, rec);
-            out += rec;
-        }
-        in += rec;
-    }
-    t->len = out;
 }
 
 /* ---- tuples ------------------------------------------------------------------------------- */
@@ -699,24 +608,54 @@ static int dec_stream_start(dec_ctx *c, reader *r)
     if (rd_u32(c, r, "xid", &xid) < 0 || rd_u8(c, r, "first segment", &first) < 0 || rd_done(c, r) < 0)
         return -1;
     d->in_tx = 0;   /* as for Begin: an open transaction here means the stream restarted */
-    stream_txn *t = dec_stream_find(d, xid);
-    if (t && first == 1)   /* streamed again from its start (after a reconnect) */
-        t->len = 0;
-    if (!t && !dec_stream_open(d, xid))
-        return dec_error(c, "out of memory");
+    if (first == 1)   /* streamed (again, after a reconnect) from its start */
+        pg_spill_reset(d->spill, xid);
     d->in_stream = 1;
     d->stream_xid = xid;
     return 0;
 }
 
+/* Buffer a streamed message (already checked): its subtransaction is the xid after the type
+ * byte. Relation and Type messages are tagged with no subtransaction, so a subtransaction abort
+ * keeps them: they describe tables, and later messages of the transaction rely on them. */
+static int dec_stream_append(dec_ctx *c, const uint8_t *data, size_t len)
+{
+    pg_decoder *d = c->d;
+    char why[512];
+    uint32_t subxid = (uint32_t)data[1] << 24 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 8 | data[4];
+    if (data[0] == 'R' || data[0] == 'Y')
+        subxid = 0;
+    if (pg_spill_append(d->spill, d->stream_xid, c->lsn, subxid, data, len, why, sizeof why) < 0)
+        return dec_error(c, "%s", why);
+    return 0;
+}
+
 static int dec_stream_stop(dec_ctx *c, reader *r)
 {
+    char why[512];
     if (rd_done(c, r) < 0)
         return -1;
     if (!c->d->in_stream)
         return dec_error(c, "Stream Stop outside a stream");
     c->d->in_stream = 0;
+    if (pg_spill_flush(c->d->spill, why, sizeof why) < 0)   /* the segment is complete */
+        return dec_error(c, "%s", why);
     return 0;
+}
+
+/* One buffered message at Stream Commit, decoded at its own LSN. */
+static int dec_stream_replay_one(void *arg, const pg_spill_record *rec)
+{
+    dec_ctx mc = *(const dec_ctx *)arg;
+    mc.lsn = rec->lsn;
+    if (rec->len < 5 || !dec_is_streamable(rec->data[0])) {
+        mc.what = "buffered";
+        return dec_error(&mc, "corrupt record in the stream buffer");
+    }
+    mc.what = dec_message_name(rec->data[0]);
+    reader mr = {rec->data + 1, rec->data + rec->len};
+    arena_reset(mc.d->arena);
+    return dec_dispatch(&mc, rec->data[0], &mr, 1);
 }
 
 /* Replay a streamed transaction's messages through the normal path, then commit. */
@@ -727,7 +666,7 @@ static int dec_stream_commit(dec_ctx *c, reader *r)
     uint8_t flags;
     uint64_t commit_lsn, end_lsn, ts;
     int64_t t;
-    stream_txn *st;
+    char why[512];
     int rc = -1;
     if (rd_u32(c, r, "xid", &xid) < 0 || rd_u8(c, r, "flags", &flags) < 0 ||
         rd_u64(c, r, "commit LSN", &commit_lsn) < 0 || rd_u64(c, r, "end LSN", &end_lsn) < 0 ||
@@ -742,21 +681,10 @@ static int dec_stream_commit(dec_ctx *c, reader *r)
         dec_handler_failed(c);
         goto out;
     }
-    st = dec_stream_find(d, xid);
-    for (size_t off = 0; st && off < st->len;) {
-        uint64_t lsn;
-        uint32_t len;
-        memcpy(&lsn, st->data + off, 8);
-        memcpy(&len, st->data + off + 8, 4);
-        const uint8_t *m = st->data + off + STREAM_REC_HEADER;
-        off += STREAM_REC_HEADER + len;
-        dec_ctx mc = *c;
-        mc.lsn = lsn;
-        mc.what = dec_message_name(m[0]);
-        reader mr = {m + 1, m + len};
-        arena_reset(d->arena);
-        if (dec_dispatch(&mc, m[0], &mr, 1) < 0)
-            goto out;
+    if (pg_spill_replay(d->spill, xid, dec_stream_replay_one, c, why, sizeof why) < 0) {
+        if (why[0])   /* else the message that failed wrote the reason */
+            dec_error(c, "%s", why);
+        goto out;
     }
     d->tx.end_lsn = end_lsn;
     d->in_tx = 0;
@@ -767,8 +695,7 @@ static int dec_stream_commit(dec_ctx *c, reader *r)
     rc = 0;
 out:
     d->in_tx = 0;
-    if ((st = dec_stream_find(d, xid)))
-        dec_stream_close(d, st);
+    pg_spill_close(d->spill, xid);
     return rc;
 }
 
@@ -776,17 +703,15 @@ static int dec_stream_abort(dec_ctx *c, reader *r)
 {
     pg_decoder *d = c->d;
     uint32_t xid, subxid;
+    char why[512];
     if (rd_u32(c, r, "xid", &xid) < 0 || rd_u32(c, r, "subtransaction xid", &subxid) < 0 || rd_done(c, r) < 0)
         return -1;
     if (d->in_stream)
         return dec_error(c, "Stream Abort inside a stream");
-    stream_txn *t = dec_stream_find(d, xid);
-    if (!t)
-        return 0;
     if (subxid == xid)
-        dec_stream_close(d, t);
-    else
-        dec_stream_drop_subxact(t, subxid);
+        pg_spill_close(d->spill, xid);
+    else if (pg_spill_abort_subxact(d->spill, xid, subxid, why, sizeof why) < 0)
+        return dec_error(c, "%s", why);
     return 0;
 }
 
@@ -798,8 +723,10 @@ pg_decoder *pg_decoder_create(pg_schema *schema)
     if (!d)
         return NULL;
     d->schema = schema;
-    if (!(d->arena = arena_create(64 * 1024))) {
-        free(d);
+    d->arena = arena_create(64 * 1024);
+    d->spill = pg_spill_create(NULL, PG_SPILL_DEFAULT_THRESHOLD);
+    if (!d->arena || !d->spill) {
+        pg_decoder_destroy(d);
         return NULL;
     }
     return d;
@@ -812,9 +739,7 @@ void pg_decoder_destroy(pg_decoder *d)
     for (size_t i = 0; i < d->ntypes; i++)
         free(d->types[i].name);
     free(d->types);
-    for (size_t i = 0; i < d->nstreams; i++)
-        free(d->streams[i].data);
-    free(d->streams);
+    pg_spill_destroy(d->spill);
     arena_destroy(d->arena);
     free(d);
 }
@@ -845,13 +770,10 @@ int pg_decoder_feed(pg_decoder *d, uint64_t lsn, const uint8_t *data, size_t len
     }
     if (d->in_stream && dec_is_streamable(type)) {
         /* part of a streamed transaction: check its structure now, decode it at Stream Commit */
-        stream_txn *t;
         c.dry = 1;
         if (dec_dispatch(&c, type, &r, 1) < 0)
             return -1;
-        if (!(t = dec_stream_find(d, d->stream_xid)) || dec_stream_append(d, t, lsn, data, len) < 0)
-            return dec_error(&c, "out of memory buffering streamed transaction %" PRIu32, d->stream_xid);
-        return 0;
+        return dec_stream_append(&c, data, len);
     }
     switch (type) {
     case 'B': return dec_begin(&c, &r);
@@ -870,6 +792,16 @@ int pg_decoder_feed(pg_decoder *d, uint64_t lsn, const uint8_t *data, size_t len
 
 size_t pg_decoder_footprint(const pg_decoder *d)
 {
-    return arena_footprint(d->arena) + d->stream_bytes + d->types_bytes + d->captypes * sizeof(type_alias) +
-           d->capstreams * sizeof(stream_txn);
+    return arena_footprint(d->arena) + pg_spill_footprint(d->spill) + d->types_bytes +
+           d->captypes * sizeof(type_alias);
+}
+
+int pg_decoder_set_spill(pg_decoder *d, const char *dir, size_t threshold)
+{
+    return pg_spill_configure(d->spill, dir, threshold);
+}
+
+void pg_decoder_spill_stats(const pg_decoder *d, pg_spill_stats *out)
+{
+    pg_spill_stats_get(d->spill, out);
 }

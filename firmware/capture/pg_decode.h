@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "capture/pg_schema.h"
+#include "capture/pg_spill.h"
 #include "pipeline/event.h"
 
 /* A logical decoding message (pg_logical_emit_message). */
@@ -48,5 +49,15 @@ int pg_decoder_feed(pg_decoder *d, uint64_t lsn, const uint8_t *data, size_t len
 /* Bytes the decoder currently holds (arena and buffered streamed transactions), for memory
  * bounds. */
 size_t pg_decoder_footprint(const pg_decoder *d);
+
+/* Bound the memory of streamed (protocol v2) transactions: their buffered messages stay in memory
+ * up to threshold bytes for all of them together (default PG_SPILL_DEFAULT_THRESHOLD, 8 MiB);
+ * beyond it the largest move to a temporary file in dir (NULL: $TMPDIR or /tmp), one per
+ * top-level xid, unlinked as soon as it is made. Spilled bytes are not part of
+ * pg_decoder_footprint. Applies from the next message on. 0, or -1 when out of memory. */
+int pg_decoder_set_spill(pg_decoder *d, const char *dir, size_t threshold);
+
+/* Spill counters (transactions and bytes spilled, system calls, open files), for metrics. */
+void pg_decoder_spill_stats(const pg_decoder *d, pg_spill_stats *out);
 
 #endif

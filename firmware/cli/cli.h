@@ -25,5 +25,6 @@ int cli_check(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_capture(int argc, char **argv);
+int cli_snapshot(int argc, char **argv);
 
 #endif

@@ -56,6 +56,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pg_schema *schema = pg_schema_create(NULL);
     pg_decoder *dec = pg_decoder_create(schema);
+    /* The first input byte picks the spill threshold, so streamed transactions are fuzzed both
+     * in memory and spilled to disk. */
+    if (size > 0 && (data[0] & 1))
+        pg_decoder_set_spill(dec, NULL, 64);
     pg_decode_handler h = {.change = fuzz_change, .message = fuzz_message, .schema = fuzz_schema};
     char err[256];
     uint64_t lsn = 0x1000000;

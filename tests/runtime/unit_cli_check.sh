@@ -59,7 +59,7 @@ rc=0
 rc=0
 "$SLUICE_BIN" check --bogus >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "unknown option not a usage error (rc $rc)"
-for cmd in run demo check config user version; do
+for cmd in run demo check config user version capture snapshot; do
     "$SLUICE_BIN" $cmd --help | grep -q "usage: sluice" || fail "$cmd --help prints no usage"
 done
 "$SLUICE_BIN" --help | grep -q "usage: sluice" || fail "--help prints no usage"

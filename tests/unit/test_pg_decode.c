@@ -2,8 +2,11 @@
  * type (protocol 1 and 2, streamed transactions with commit, abort and subtransaction abort),
  * TOAST-unchanged columns with and without an old tuple, key-only images, multi-table truncate,
  * schema versions (in memory and persisted in the store across registries), malformed input
- * (every truncation of every valid message), and the seed corpus captured from PostgreSQL 15. */
+ * (every truncation of every valid message), the seed corpus captured from PostgreSQL 15, and
+ * streamed transactions spilled to disk (the same output as in memory; 200 MB through a 1 MiB
+ * threshold in bounded memory and in order; unlinked files; spill errors naming xid and LSN). */
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include "capture/pg_decode.h"
 #include "capture/pg_schema.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "support/store_fixture.h"
 
 /* ---- a tiny message builder --------------------------------------------------------------- */
@@ -900,6 +904,302 @@ static void test_captured_corpus(void **state)
     assert_int_equal(streamed, 1);
 }
 
+/* ---- spilling streamed transactions to disk ----------------------------------------------- */
+
+static void mb_stream_start(mb *m, uint32_t xid, int first)
+{
+    mb_start(m, 'S', 0, 0);
+    mb_u32(m, xid);
+    mb_u8(m, (uint8_t)first);
+}
+
+static void mb_stream_abort(mb *m, uint32_t xid, uint32_t subxid)
+{
+    mb_start(m, 'A', 0, 0);
+    mb_u32(m, xid);
+    mb_u32(m, subxid);
+}
+
+static void mb_stream_commit(mb *m, uint32_t xid, uint64_t commit_lsn, uint64_t end_lsn)
+{
+    mb_start(m, 'c', 0, 0);
+    mb_u32(m, xid);
+    mb_u8(m, 0);
+    mb_u64(m, commit_lsn);
+    mb_u64(m, end_lsn);
+    mb_u64(m, (uint64_t)PG_TIME);
+}
+
+static int dir_entries(const char *dir)
+{
+    int n = 0;
+    DIR *dh = opendir(dir);
+    assert_non_null(dh);
+    for (struct dirent *de; (de = readdir(dh));)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            n++;
+    closedir(dh);
+    return n;
+}
+
+/* Interleaved streamed transactions with subtransaction aborts (one of them sent the Relation
+ * message, which is kept) and a top-level abort; returns the log. With spill_dir set, everything
+ * spills (threshold 0) and no file may be visible in spill_dir. */
+static char *stream_scenario(const char *spill_dir)
+{
+    harness *t = harness_new(NULL);
+    mb m;
+    if (spill_dir)
+        assert_int_equal(pg_decoder_set_spill(t->dec, spill_dir, 0), 0);
+    define_tags(t);
+    mb_stream_start(&m, 100, 1);
+    feed_ok(t, &m);
+    define_items(t, 1, 101);   /* sent by subtransaction 101, which aborts */
+    mb_insert(&m, 1, 100, OID_ITEMS, 4, (const char *const[]){"1", "a", "b", "1"});
+    feed_ok(t, &m);
+    mb_insert(&m, 1, 101, OID_ITEMS, 4, (const char *const[]){"2", "sub", "b", "1"});
+    feed_ok(t, &m);
+    mb_start(&m, 'E', 0, 0);
+    feed_ok(t, &m);
+    mb_stream_start(&m, 200, 1);
+    feed_ok(t, &m);
+    mb_insert(&m, 1, 200, OID_TAGS, 2, (const char *const[]){"7", "red"});
+    feed_ok(t, &m);
+    mb_insert(&m, 1, 201, OID_TAGS, 2, (const char *const[]){"8", "aborted"});
+    feed_ok(t, &m);
+    mb_start(&m, 'E', 0, 0);
+    feed_ok(t, &m);
+    mb_stream_start(&m, 100, 0);
+    feed_ok(t, &m);
+    mb_update(&m, 1, 102, OID_ITEMS, 0, 4, NULL, (const char *const[]){"1", "upd", "u", "2"});
+    feed_ok(t, &m);
+    mb_insert(&m, 1, 100, OID_ITEMS, 4, (const char *const[]){"3", "c", "d", "3"});
+    feed_ok(t, &m);
+    mb_message(&m, 1, 101, 1, 0xB000, "aborted", "msg");
+    feed_ok(t, &m);
+    mb_start(&m, 'E', 0, 0);
+    feed_ok(t, &m);
+    mb_stream_abort(&m, 100, 101);
+    feed_ok(t, &m);
+    mb_stream_abort(&m, 200, 201);
+    feed_ok(t, &m);
+    mb_stream_start(&m, 300, 1);
+    feed_ok(t, &m);
+    mb_insert(&m, 1, 300, OID_TAGS, 2, (const char *const[]){"9", "gone"});
+    feed_ok(t, &m);
+    mb_start(&m, 'E', 0, 0);
+    feed_ok(t, &m);
+    pg_spill_stats st;
+    pg_decoder_spill_stats(t->dec, &st);
+    if (spill_dir) {
+        assert_int_equal(st.files_open, 3);
+        assert_int_equal(dir_entries(spill_dir), 0);
+    } else {
+        assert_int_equal(st.spilled_txns, 0);
+    }
+    mb_stream_abort(&m, 300, 300);
+    feed_ok(t, &m);
+    mb_stream_commit(&m, 200, 0xC000, 0xC010);
+    feed_ok(t, &m);
+    mb_stream_commit(&m, 100, 0xD000, 0xD010);
+    feed_ok(t, &m);
+    pg_decoder_spill_stats(t->dec, &st);
+    assert_int_equal(st.files_open, 0);
+    assert_int_equal(st.spilled_txns, spill_dir ? 3 : 0);
+    char *log = strdup(log_take(t));
+    harness_free(t);
+    return log;
+}
+
+static void test_stream_spill(void **state)
+{
+    (void)state;
+    char dir[512];
+    assert_non_null(store_fixture_tmpdir(dir, sizeof dir, "spill"));
+    char *mem = stream_scenario(NULL);
+    char *disk = stream_scenario(dir);
+    assert_string_equal(mem,
+                        "schema shop.tags v1 ident=d cols=id:int8*,tag:varchar\n"
+                        "begin xid=200 final=C000 time=" UNIX_TIME "\n"
+                        "c shop.tags v1 seq=0 lsn=1080 xid=200 after=[7,red]\n"
+                        "commit xid=200 final=C000 end=C010\n"
+                        "begin xid=100 final=D000 time=" UNIX_TIME "\n"
+                        "schema public.items v1 ident=d cols=id:int4*,name:text,body:text,price:numeric\n"
+                        "c public.items v1 seq=0 lsn=1040 xid=100 after=[1,a,b,1]\n"
+                        "u public.items v1 seq=1 lsn=10C0 xid=100 after=[1,upd,?,2]\n"
+                        "c public.items v1 seq=2 lsn=10D0 xid=100 after=[3,c,d,3]\n"
+                        "commit xid=100 final=D000 end=D010\n");
+    assert_string_equal(disk, mem);
+    free(mem);
+    free(disk);
+    assert_int_equal(dir_entries(dir), 0);
+    char err[256];
+    assert_int_equal(fs_remove_tree(dir, err, sizeof err), 0);
+}
+
+/* 200 MB streamed through a 1 MiB threshold: memory stays near the threshold (checked after
+ * every message and during the replay), and the replay yields every change, in order, without
+ * those of an aborted subtransaction. A second, small transaction streams in between. */
+#define BIG_BODY 8000
+#define BIG_TOTAL ((size_t)200 << 20)
+#define BIG_LIMIT ((size_t)2 << 20)
+
+typedef struct big_check {
+    harness *t;
+    uint32_t next_id;      /* the id expected next */
+    uint64_t next_seq, last_lsn, changes;
+    size_t max_footprint;
+} big_check;
+
+/* Ids divisible by 10 belong to subtransaction 101, which aborts. */
+static uint32_t big_next(uint32_t id)
+{
+    return id % 10 == 9 ? id + 2 : id + 1;
+}
+
+static int big_change(void *arg, const event *ev, char *err, size_t errlen)
+{
+    big_check *b = arg;
+    size_t fp = pg_decoder_footprint(b->t->dec);
+    if (fp > b->max_footprint)
+        b->max_footprint = fp;
+    if (ev->tx->xid == 500)
+        return 0;
+    if (ev->after[0].v.i != b->next_id || ev->seq != b->next_seq || ev->lsn <= b->last_lsn ||
+        ev->after[2].len != BIG_BODY || ev->after[2].s[BIG_BODY - 1] != (char)('a' + b->next_id % 26)) {
+        snprintf(err, errlen, "change %" PRId64 " seq %" PRIu64 " lsn %" PRIX64 ", expected id %" PRIu32,
+                 ev->after[0].v.i, ev->seq, ev->lsn, b->next_id);
+        return -1;
+    }
+    b->next_id = big_next(b->next_id);
+    b->next_seq++;
+    b->last_lsn = ev->lsn;
+    b->changes++;
+    return 0;
+}
+
+static void big_feed(harness *t, big_check *b, const uint8_t *data, size_t len)
+{
+    t->lsn += 0x10;
+    if (pg_decoder_feed(t->dec, t->lsn, data, len, &t->h, t->err, sizeof t->err) != 0)
+        fail_msg("feed of '%c' at %" PRIX64 ": %s", data[0], t->lsn, t->err);
+    size_t fp = pg_decoder_footprint(t->dec);
+    if (fp > b->max_footprint)
+        b->max_footprint = fp;
+}
+
+static void test_stream_spill_bounded(void **state)
+{
+    (void)state;
+    char dir[512], body[BIG_BODY + 1];
+    assert_non_null(store_fixture_tmpdir(dir, sizeof dir, "spill"));
+    harness *t = harness_new(NULL);
+    big_check b = {.t = t, .next_id = 1};
+    mb m, ins;
+    assert_int_equal(pg_decoder_set_spill(t->dec, dir, (size_t)1 << 20), 0);
+    define_items(t, 0, 0);
+    t->h = (pg_decode_handler){.arg = &b, .change = big_change};
+
+    /* one Insert, patched per message: xid at byte 1, the 8-digit id at byte 17 and the last
+     * character of the body */
+    memset(body, 'x', BIG_BODY);
+    body[BIG_BODY] = '\0';
+    mb_insert(&ins, 1, 100, OID_ITEMS, 4, (const char *const[]){"00000000", "name", body, "1.5"});
+    assert_int_equal(ins.b[16], 8);   /* the id's length (the last of its 4 bytes) */
+    size_t last_body = ins.n - (1 + 4 + 3) - 1;   /* after the body: 't', len 4, "1.5" */
+    assert_int_equal(ins.b[last_body + 1], 't');
+
+    size_t streamed = 0;
+    uint32_t id = 1;
+    int segment = 0;
+    while (streamed < BIG_TOTAL) {
+        mb_stream_start(&m, 100, segment == 0);
+        big_feed(t, &b, m.b, m.n);
+        for (int k = 0; k < 1000; k++, id++) {
+            uint32_t xid = id % 10 == 0 ? 101 : 100;
+            ins.b[1] = (uint8_t)(xid >> 24), ins.b[2] = (uint8_t)(xid >> 16);
+            ins.b[3] = (uint8_t)(xid >> 8), ins.b[4] = (uint8_t)xid;
+            char digits[9];
+            snprintf(digits, sizeof digits, "%08" PRIu32, id);
+            memcpy(ins.b + 17, digits, 8);
+            ins.b[last_body] = (uint8_t)('a' + id % 26);
+            big_feed(t, &b, ins.b, ins.n);
+            streamed += ins.n;
+        }
+        mb_start(&m, 'E', 0, 0);
+        big_feed(t, &b, m.b, m.n);
+        /* transaction 500 streams one change per segment, and stays small */
+        mb_stream_start(&m, 500, segment == 0);
+        big_feed(t, &b, m.b, m.n);
+        mb_insert(&m, 1, 500, OID_ITEMS, 4, (const char *const[]){"1", "small", "b", "1"});
+        big_feed(t, &b, m.b, m.n);
+        mb_start(&m, 'E', 0, 0);
+        big_feed(t, &b, m.b, m.n);
+        if (segment++ == 0)
+            assert_int_equal(dir_entries(dir), 0);   /* spilled, yet nothing to see */
+    }
+    pg_spill_stats st;
+    pg_decoder_spill_stats(t->dec, &st);
+    assert_true(st.spilled_bytes >= BIG_TOTAL);
+    assert_true(st.files_open >= 1);
+    mb_stream_abort(&m, 100, 101);
+    big_feed(t, &b, m.b, m.n);
+    mb_stream_commit(&m, 500, 0xE000, 0xE010);
+    big_feed(t, &b, m.b, m.n);
+    pg_spill_stats before;
+    pg_decoder_spill_stats(t->dec, &before);
+    mb_stream_commit(&m, 100, 0xF000, 0xF010);
+    big_feed(t, &b, m.b, m.n);
+    pg_decoder_spill_stats(t->dec, &st);
+
+    uint32_t expected = 0;
+    for (uint32_t i = 1; i < id; i++)
+        expected += i % 10 != 0;
+    assert_int_equal(b.changes, expected);
+    assert_int_equal(b.next_seq, expected);
+    assert_int_equal(st.files_open, 0);
+    /* buffered reads: one per (most of a) 64 KiB read buffer, about 8 messages, not one each */
+    uint64_t reads = st.read_calls - before.read_calls;
+    print_message("%" PRIu32 " messages, %" PRIu64 " bytes spilled, %" PRIu64 " reads at replay, "
+                  "footprint at most %zu\n", id - 1, st.spilled_bytes, reads, b.max_footprint);
+    assert_true(reads <= st.spilled_bytes / (48 * 1024) + 8);
+    assert_true(reads < (uint64_t)(id / 4));
+    if (b.max_footprint > BIG_LIMIT)
+        fail_msg("footprint reached %zu bytes (limit %zu)", b.max_footprint, BIG_LIMIT);
+    harness_free(t);
+    assert_int_equal(dir_entries(dir), 0);
+    char err[256];
+    assert_int_equal(fs_remove_tree(dir, err, sizeof err), 0);
+}
+
+/* A spill error names the message, its LSN, the transaction and the cause. */
+static void test_stream_spill_errors(void **state)
+{
+    (void)state;
+    harness *t = harness_new(NULL);
+    mb m;
+    assert_int_equal(pg_decoder_set_spill(t->dec, "/nonexistent/spill", 0), 0);
+    define_items(t, 0, 0);
+    mb_stream_start(&m, 100, 1);
+    feed_ok(t, &m);
+    mb_insert(&m, 1, 100, OID_ITEMS, 4, (const char *const[]){"1", "a", "b", "1"});
+    assert_int_equal(feed(t, &m), -1);
+    char lsn_text[18], want[256];
+    lsn_format(t->lsn, lsn_text);
+    snprintf(want, sizeof want, "Insert message at %s: streamed transaction 100: cannot create spill file in "
+             "/nonexistent/spill: No such file or directory", lsn_text);
+    assert_string_equal(t->err, want);
+    /* back to a usable directory: the stream goes on */
+    assert_int_equal(pg_decoder_set_spill(t->dec, NULL, PG_SPILL_DEFAULT_THRESHOLD), 0);
+    feed_ok(t, &m);
+    mb_start(&m, 'E', 0, 0);
+    feed_ok(t, &m);
+    mb_stream_commit(&m, 100, 0xC000, 0xC010);
+    feed_ok(t, &m);
+    assert_non_null(strstr(log_take(t), "c public.items v1 seq=0"));
+    harness_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -912,6 +1212,9 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_captured_corpus),
+        cmocka_unit_test(test_stream_spill),
+        cmocka_unit_test(test_stream_spill_bounded),
+        cmocka_unit_test(test_stream_spill_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,55 @@
+/* pg_catalog: a table described from the system catalogs exactly as pgoutput's Relation message
+ * describes it (columns in attnum order without dropped and generated columns, optionally limited
+ * to a publication's column list; is_key for the replica identity, every column under FULL), plus
+ * its primary key and usable replica identity index, which order and chunk reads of the table.
+ * Used by incremental snapshots; meant to be shared with the initial snapshot (pg_snapshot.c).
+ * Ownership: everything a pg_catalog_table points to is owned by it (pg_catalog_table_free). */
+#ifndef SLUICE_CAPTURE_PG_CATALOG_H
+#define SLUICE_CAPTURE_PG_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+#include "core/arena.h"
+#include "pipeline/event.h"
+
+typedef struct pg_catalog_table {
+    char relkind;           /* 'r' table, 'p' partitioned table */
+    table_def def;          /* oid, schema, name, replica_identity, columns; version 0 */
+    int *pk;                /* def column indexes of the primary key, in key order */
+    int npk;
+    int pk_usable;          /* live, valid, unique, immediate, no predicate (pgoutput's test) */
+    int *ri;                /* def column indexes of the usable REPLICA IDENTITY USING INDEX index */
+    int nri;
+    arena *mem;             /* owns def's strings and the arrays above */
+} pg_catalog_table;
+
+/* Split a table name "schema.table" or "table" (schema public) into exact names; double quotes
+ * keep dots ("my.schema"."t"), "" inside them is a quote. 0, or -1 when malformed or too long. */
+int pg_catalog_name_parse(const char *s, char *schema, size_t schemalen, char *name, size_t namelen);
+
+/* The oid of the table schema.name (exact names, no quoting or case folding). 1 when found (a
+ * plain or partitioned table; *relkind may be NULL), 0 when there is no such table (reason in
+ * err), -1 on a query error (reason in err). */
+int pg_catalog_table_lookup(PGconn *c, const char *schema, const char *name, uint32_t *oid,
+                            char *relkind, char *err, size_t errlen);
+
+/* Describe the table oid into *out (zeroed first). attnames: the publication's column list as a
+ * name[] literal (pg_publication_tables.attnames), or NULL for every column.
+ * 0, or -1 with the reason in err (query failed, table gone); free with pg_catalog_table_free. */
+int pg_catalog_table_describe(PGconn *c, uint32_t oid, const char *attnames,
+                              pg_catalog_table *out, char *err, size_t errlen);
+void pg_catalog_table_free(pg_catalog_table *t);
+
+/* The columns that order (and chunk) reads of the table: the usable replica identity index's
+ * under REPLICA IDENTITY USING INDEX (so old keys in the stream carry them), else the primary
+ * key's, else the replica identity index's. Returns the count (0: no usable unique key) with
+ * *cols pointing into t. Every index refers to def.cols. */
+int pg_catalog_table_order_key(const pg_catalog_table *t, const int **cols);
+
+/* The oids of the leaf partitions of partitioned table oid (changes of a partitioned table
+ * stream under its partitions' oids unless the publication publishes via the root), malloc'd
+ * into *out (free()). Count, or -1 with the reason in err. */
+long pg_catalog_partitions(PGconn *c, uint32_t oid, uint32_t **out, char *err, size_t errlen);
+
+#endif
