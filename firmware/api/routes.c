@@ -21,6 +21,7 @@ const api_route api_routes[] = {
     {"POST", "/api/v1/session/password", ROLE_VIEWER, api_session_password, ROUTE_PENDING_OK},
     {"GET", "/api/v1/status", ROLE_VIEWER, api_status_get, 0},
     {"GET", "/api/v1/settings", ROLE_VIEWER, api_settings_list, 0},
+    {"POST", "/api/v1/capture/snapshots", ROLE_OPERATOR, api_capture_snapshot, 0},
     {"PUT", "/api/v1/settings/{key}", ROLE_ADMIN, api_settings_put, 0},
     {NULL, NULL, ROLE_NONE, NULL, 0},
 };

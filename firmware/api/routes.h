@@ -80,6 +80,7 @@ void api_session_get(api_request *req);
 void api_session_logout(api_request *req);
 void api_session_password(api_request *req);
 void api_status_get(api_request *req);        /* api_status.c */
+void api_capture_snapshot(api_request *req);  /* api_capture.c */
 void api_settings_list(api_request *req);     /* api_settings.c */
 void api_settings_put(api_request *req);
 

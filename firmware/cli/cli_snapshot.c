@@ -3,15 +3,13 @@
  * then writes one signal into the WAL (a transactional logical message with prefix
  * "sluice.signal", Debezium's execute-snapshot content) that the capture picks up from its
  * stream; the capture then reads the tables in chunks while it keeps streaming. */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "capture/pg_catalog.h"
 #include "capture/pg_conn.h"
-#include "capture/pg_incremental.h"
+#include "capture/pg_signal.h"
 #include "cli/cli.h"
 #include "store/config.h"
 
@@ -34,7 +32,7 @@ static const char usage[] =
 
 typedef struct snapshot_cli {
     const char *state_dir, *conninfo, *publication;
-    const char **tables;
+    const char **tables;  /* the positional arguments */
     int ntables;
 } snapshot_cli;
 
@@ -64,120 +62,6 @@ static int snapshot_cli_parse(int argc, char **argv, snapshot_cli *a)
         return -1;
     }
     return 0;
-}
-
-/* 1 when the publication exists and captures the table (or one of its partitions), 0 when it
- * does not capture it, 2 when the publication does not exist yet, -1 on error. */
-static int snapshot_in_publication(PGconn *c, const char *pub, uint32_t oid, char *err, size_t errlen)
-{
-    char oidtext[16];
-    snprintf(oidtext, sizeof oidtext, "%u", oid);
-    const char *params[2] = {pub, oidtext};
-    PGresult *res = PQexecParams(
-        c,
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1),"
-        " EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables pt"
-        "   JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
-        "   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
-        "   WHERE pt.pubname = $1 AND (c.oid = $2::pg_catalog.oid OR c.oid IN"
-        "     (SELECT relid FROM pg_catalog.pg_partition_tree($2::pg_catalog.oid))))",
-        2, NULL, params, NULL, NULL, 0);
-    int rc = -1;
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        if (PQgetvalue(res, 0, 0)[0] != 't')
-            rc = 2;
-        else
-            rc = PQgetvalue(res, 0, 1)[0] == 't';
-    } else {
-        snprintf(err, errlen, "checking the publication: %s", PQerrorMessage(c));
-    }
-    PQclear(res);
-    return rc;
-}
-
-/* Check one table; 0 ok, -1 with the reason printed. */
-static int snapshot_check_table(PGconn *c, const char *arg, const char *pub)
-{
-    char schema[256], name[256], err[1024];
-    uint32_t oid = 0;
-    pg_catalog_table t = {0};
-    int rc = -1;
-
-    if (pg_catalog_name_parse(arg, schema, sizeof schema, name, sizeof name) < 0) {
-        fprintf(stderr, "sluice snapshot: cannot read the table name '%s' (use table or "
-                        "schema.table)\n", arg);
-        return -1;
-    }
-    int found = pg_catalog_table_lookup(c, schema, name, &oid, NULL, err, sizeof err);
-    if (found <= 0) {
-        fprintf(stderr, "sluice snapshot: %s\n", err);
-        return -1;
-    }
-    if (pg_catalog_table_describe(c, oid, NULL, &t, err, sizeof err) < 0) {
-        fprintf(stderr, "sluice snapshot: %s.%s: %s\n", schema, name, err);
-        return -1;
-    }
-    const int *cols;
-    if (pg_catalog_table_order_key(&t, &cols) == 0) {
-        fprintf(stderr,
-                "sluice snapshot: %s.%s has no primary key or replica identity index, so it cannot "
-                "be read in chunks; add a primary key or set REPLICA IDENTITY USING INDEX\n",
-                schema, name);
-        goto out;
-    }
-    if (pub && *pub) {
-        int in = snapshot_in_publication(c, pub, oid, err, sizeof err);
-        if (in < 0) {
-            fprintf(stderr, "sluice snapshot: %s\n", err);
-            goto out;
-        }
-        if (in == 0) {
-            fprintf(stderr,
-                    "sluice snapshot: %s.%s is not in publication %s: the capture would not see "
-                    "its changes (add it to source.tables, or pass --publication)\n",
-                    schema, name, pub);
-            goto out;
-        }
-        if (in == 2)
-            fprintf(stderr, "sluice snapshot: warning: publication %s does not exist yet\n", pub);
-    }
-    rc = 0;
-out:
-    pg_catalog_table_free(&t);
-    return rc;
-}
-
-/* Write the signal; on success print what was done. */
-static int snapshot_signal(PGconn *c, const snapshot_cli *a)
-{
-    json_t *list = json_array();
-    for (int i = 0; i < a->ntables; i++)
-        json_array_append_new(list, json_string(a->tables[i]));
-    json_t *o = json_pack("{s:s, s:{s:o, s:s}}", "type", "execute-snapshot", "data",
-                          "data-collections", list, "type", "incremental");
-    char *content = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!content) {
-        fprintf(stderr, "sluice snapshot: out of memory\n");
-        return -1;
-    }
-    const char *params[2] = {PG_INCREMENTAL_SIGNAL_PREFIX, content};
-    PGresult *res = PQexecParams(c, "SELECT pg_catalog.pg_logical_emit_message(true, $1, $2)", 2,
-                                 NULL, params, NULL, NULL, 0);
-    int rc = -1;
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        for (int i = 0; i < a->ntables; i++)
-            printf("requested an incremental snapshot of %s\n", a->tables[i]);
-        printf("signal written at %s: a running capture reads the table%s in chunks while it "
-               "streams\n",
-               PQgetvalue(res, 0, 0), a->ntables > 1 ? "s" : "");
-        rc = 0;
-    } else {
-        fprintf(stderr, "sluice snapshot: writing the signal: %s", PQerrorMessage(c));
-    }
-    PQclear(res);
-    free(content);
-    return rc;
 }
 
 int cli_snapshot(int argc, char **argv)
@@ -227,11 +111,21 @@ int cli_snapshot(int argc, char **argv)
         fprintf(stderr, "sluice snapshot: %s\n", err);
         goto out;
     }
-    for (int i = 0; i < a.ntables; i++)
-        if (snapshot_check_table(c, a.tables[i], pub) < 0)
+    for (int i = 0; i < a.ntables; i++) {
+        if (pg_signal_check_table(c, a.tables[i], pub, err, sizeof err) < 0) {
+            fprintf(stderr, "sluice snapshot: %s\n", err);
             goto out;
-    if (snapshot_signal(c, &a) < 0)
+        }
+    }
+    char lsn[32];
+    if (pg_signal_execute_snapshot(c, a.tables, (size_t)a.ntables, lsn, err, sizeof err) < 0) {
+        fprintf(stderr, "sluice snapshot: %s\n", err);
         goto out;
+    }
+    for (int i = 0; i < a.ntables; i++)
+        printf("requested an incremental snapshot of %s\n", a.tables[i]);
+    printf("signal written at %s: a running capture reads the table%s in chunks while it streams\n", lsn,
+           a.ntables > 1 ? "s" : "");
     rc = CLI_OK;
 out:
     if (c)
