@@ -369,7 +369,7 @@ static int dec_commit(dec_ctx *c, reader *r)
 static int dec_origin(dec_ctx *c, reader *r)
 {
     uint64_t lsn;
-    const char *name;
+    const char *name = NULL;
     if (rd_u64(c, r, "origin LSN", &lsn) < 0 || rd_str(c, r, "origin name", &name, NULL) < 0)
         return -1;
     return rd_done(c, r);
@@ -401,8 +401,8 @@ static int dec_message(dec_ctx *c, reader *r)
 static int dec_type(dec_ctx *c, reader *r)
 {
     uint32_t oid;
-    const char *ns, *name;
-    size_t nslen, namelen;
+    const char *ns = NULL, *name = NULL;
+    size_t nslen = 0, namelen = 0;
     if (rd_u32(c, r, "type oid", &oid) < 0 || rd_str(c, r, "namespace", &ns, &nslen) < 0 ||
         rd_str(c, r, "type name", &name, &namelen) < 0 || rd_done(c, r) < 0)
         return -1;
@@ -417,7 +417,7 @@ static int dec_relation(dec_ctx *c, reader *r)
 {
     pg_decoder *d = c->d;
     table_def def = {0};
-    const char *s;
+    const char *s = NULL;
     uint8_t ident;
     uint16_t ncols;
     if (rd_u32(c, r, "relation oid", &def.oid) < 0 || rd_str(c, r, "namespace", &s, NULL) < 0)
@@ -437,7 +437,7 @@ static int dec_relation(dec_ctx *c, reader *r)
     for (int i = 0; i < ncols; i++) {
         uint8_t flags;
         uint32_t type_oid, typmod;
-        const char *name;
+        const char *name = NULL;
         if (rd_u8(c, r, "column flags", &flags) < 0 || rd_str(c, r, "column name", &name, NULL) < 0 ||
             rd_u32(c, r, "column type", &type_oid) < 0 || rd_u32(c, r, "column typmod", &typmod) < 0)
             return -1;

@@ -36,6 +36,18 @@
 /* Seconds from the Unix epoch to PostgreSQL's (2000-01-01). */
 #define PG_EPOCH_OFFSET_S 946684800LL
 
+/* Reading in batches. The walsender sends every pgoutput message as its own TCP segment, so a
+ * client that wakes for each one spends more CPU on wake-ups and acknowledgements than on
+ * decoding, and the acknowledgements slow the walsender too. So:
+ *  - one call reads until the socket is empty (libpq reads at most its buffer, 16 KiB, per
+ *    PQconsumeInput), up to STREAM_CALL_BYTES so the caller's timers still run; and
+ *  - after a call that found messages but fewer than STREAM_BATCH_BYTES, the next call first
+ *    waits STREAM_BATCH_WAIT_US for more to arrive. That adds at most that much latency, only
+ *    while changes flow, and stops as soon as batches are large (the client is behind). */
+#define STREAM_CALL_BYTES (4 * 1024 * 1024)
+#define STREAM_BATCH_BYTES (32 * 1024)
+#define STREAM_BATCH_WAIT_US 200
+
 struct pg_stream {
     PGconn *conn;
     pg_decoder *dec;
@@ -52,6 +64,7 @@ struct pg_stream {
     int copying;              /* in COPY BOTH mode (until the server ends the stream) */
     char *held;               /* a message read ahead when max_messages was reached */
     int held_len;
+    int batch_wait;           /* the last call read a small batch: wait before the next read */
 };
 
 /* The handler the decoder sees: tracks transaction boundaries, forwards to the caller's. */
@@ -381,11 +394,22 @@ static int handle_copy_end(pg_stream *s, char *err, size_t errlen)
     return rc;
 }
 
+/* Wait briefly so that a busy stream's messages arrive together (see STREAM_BATCH_BYTES). */
+static void batch_wait(pg_stream *s)
+{
+    struct timespec ts = {0, STREAM_BATCH_WAIT_US * 1000L};
+    if (!s->batch_wait)
+        return;
+    s->batch_wait = 0;
+    nanosleep(&ts, NULL);
+}
+
 int pg_stream_poll(pg_stream *s, const pg_decode_handler *h, int64_t now_ms, int max_messages,
                    char *err, size_t errlen)
 {
     static const pg_decode_handler none = {0};
-    int handled = 0;
+    int handled = 0, held = 0;
+    size_t bytes = 0;
     if (!h)
         h = &none;
     if (s->held) {
@@ -396,32 +420,43 @@ int pg_stream_poll(pg_stream *s, const pg_decode_handler *h, int64_t now_ms, int
             return -1;
         handled++;
     }
-    if (!PQconsumeInput(s->conn)) {
-        conn_err(err, errlen, "replication connection lost", s->conn);
-        return -1;
-    }
-    for (;;) {
-        char *m = NULL;
-        int len = PQgetCopyData(s->conn, &m, 1);
-        if (len == 0)
-            break;                          /* no complete message buffered */
-        if (len == -1)
-            return handle_copy_end(s, err, errlen);
-        if (len < -1) {
+    batch_wait(s);
+    /* Rounds of read-then-decode until a round brings nothing new (see STREAM_CALL_BYTES). */
+    while (!held && bytes < STREAM_CALL_BYTES) {
+        int round = 0;
+        if (!PQconsumeInput(s->conn)) {
             conn_err(err, errlen, "replication connection lost", s->conn);
             return -1;
         }
-        if (max_messages > 0 && handled >= max_messages) {
-            s->held = m;                    /* keep it for the next call: see pg_stream_pending */
-            s->held_len = len;
-            break;
+        for (;;) {
+            char *m = NULL;
+            int len = PQgetCopyData(s->conn, &m, 1);
+            if (len == 0)
+                break;                      /* no complete message buffered */
+            if (len == -1)
+                return handle_copy_end(s, err, errlen);
+            if (len < -1) {
+                conn_err(err, errlen, "replication connection lost", s->conn);
+                return -1;
+            }
+            if (max_messages > 0 && handled >= max_messages) {
+                s->held = m;                /* keep it for the next call: see pg_stream_pending */
+                s->held_len = len;
+                held = 1;
+                break;
+            }
+            int rc = handle_message(s, m, len, h, now_ms, err, errlen);
+            PQfreemem(m);
+            if (rc < 0)
+                return -1;
+            handled++;
+            round++;
+            bytes += (size_t)len;
         }
-        int rc = handle_message(s, m, len, h, now_ms, err, errlen);
-        PQfreemem(m);
-        if (rc < 0)
-            return -1;
-        handled++;
+        if (!round)
+            break;
     }
+    s->batch_wait = handled > 0 && !held && bytes < STREAM_BATCH_BYTES;
     if (now_ms >= s->next_due_ms && send_status(s, now_ms, err, errlen) < 0)
         return -1;
     return 0;

@@ -31,8 +31,10 @@ pg_stream *pg_stream_start(PGconn *conn, const pg_stream_options *opts, pg_decod
 void pg_stream_destroy(pg_stream *s);
 
 int pg_stream_fd(const pg_stream *s);
-/* Read and decode what has arrived (at most max_messages, 0 = no limit) without blocking, hand
- * it to h, answer keepalives and send the periodic status. Returns 0 when it should be called
+/* Read and decode what has arrived (at most max_messages, 0 = no limit) without blocking on the
+ * socket, hand it to h, answer keepalives and send the periodic status. While changes flow in
+ * small batches it first waits up to 200 microseconds so more arrive together (fewer wake-ups;
+ * see pg_stream.c). Returns 0 when it should be called
  * again after the socket is readable or the status timer (see pg_stream_next_due_ms) is due,
  * 1 when the server ended the stream, -1 on error (reason in err, LSN included). */
 int pg_stream_poll(pg_stream *s, const pg_decode_handler *h, int64_t now_ms, int max_messages,

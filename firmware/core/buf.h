@@ -5,6 +5,8 @@
 #define SLUICE_CORE_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 typedef struct buf {
     char *data;   /* NUL-terminated; NULL until the first append */
@@ -14,12 +16,27 @@ typedef struct buf {
 
 #define BUF_INIT {0, 0, 0}
 
-/* Append bytes / a C string / printf-formatted text. Abort on out-of-memory. */
-void buf_append(buf *b, const void *data, size_t len);
+/* Append bytes / a C string / printf-formatted text. Abort on out-of-memory.
+ * buf_append is inline when the bytes fit (encoders append many short pieces per row). */
+void buf_append_grow(buf *b, const void *data, size_t len);
+static inline void buf_append(buf *b, const void *data, size_t len)
+{
+    if (b->len + len >= b->cap) {
+        buf_append_grow(b, data, len);
+        return;
+    }
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
 void buf_puts(buf *b, const char *s);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal, quotes included, escaping as RFC 8259 requires. */
 void buf_json_string(buf *b, const char *s);
+/* Append the decimal text of a signed / unsigned 64-bit integer (no printf on hot paths). */
+void buf_put_i64(buf *b, int64_t v);
+void buf_put_u64(buf *b, uint64_t v);
 /* Empty the buffer but keep its memory. */
 void buf_reset(buf *b);
 /* Give the caller ownership of the data (never NULL: "" for an empty buf); the buf is emptied. */

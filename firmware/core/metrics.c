@@ -1,9 +1,13 @@
 /* metrics: counters and gauges with Prometheus text rendering (see metrics.h).
- * Families keep registration order; each family holds its labelled series. One mutex guards
- * the registry and the values: updates are rare compared to the work they count. */
+ * Families keep registration order; each family holds its labelled series. A mutex guards the
+ * registry (registration, rendering); values are C11 atomics, so updates, which the capture
+ * makes for every change event, never take a lock. A double is kept as its bit pattern in an
+ * atomic 64-bit integer: set is a store, add a compare-and-swap loop. */
 #include "core/metrics.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +16,7 @@ typedef enum { METRIC_COUNTER, METRIC_GAUGE } metric_kind;
 struct metric {
     metrics *reg;
     char *labels;          /* NULL or label text without braces */
-    double value;
+    _Atomic uint64_t value;   /* the double's bits */
     struct metric *next;   /* next series of the same family */
 };
 
@@ -108,6 +112,7 @@ static metric *metrics_register(metrics *m, const char *name, const char *help, 
     if (!x)
         goto out;
     x->reg = m;
+    atomic_init(&x->value, 0);   /* the bits of 0.0 */
     x->labels = labels ? strdup(labels) : NULL;
     metric **tail = &f->series;
     while (*tail)
@@ -128,32 +133,42 @@ metric *metrics_gauge(metrics *m, const char *name, const char *help, const char
     return metrics_register(m, name, help, labels, METRIC_GAUGE);
 }
 
+static uint64_t metric_bits(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+static double metric_double(uint64_t u)
+{
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
 void metric_add(metric *x, double v)
 {
     if (!x)
         return;
-    pthread_mutex_lock(&x->reg->lock);
-    x->value += v;
-    pthread_mutex_unlock(&x->reg->lock);
+    uint64_t old = atomic_load_explicit(&x->value, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&x->value, &old, metric_bits(metric_double(old) + v),
+                                                  memory_order_relaxed, memory_order_relaxed))
+        ;
 }
 
 void metric_set(metric *x, double v)
 {
     if (!x)
         return;
-    pthread_mutex_lock(&x->reg->lock);
-    x->value = v;
-    pthread_mutex_unlock(&x->reg->lock);
+    atomic_store_explicit(&x->value, metric_bits(v), memory_order_relaxed);
 }
 
 double metric_get(const metric *x)
 {
     if (!x)
         return 0;
-    pthread_mutex_lock(&x->reg->lock);
-    double v = x->value;
-    pthread_mutex_unlock(&x->reg->lock);
-    return v;
+    return metric_double(atomic_load_explicit(&((metric *)x)->value, memory_order_relaxed));
 }
 
 /* HELP text escapes backslash and newline. */
@@ -178,9 +193,9 @@ void metrics_render(metrics *m, buf *out)
         buf_printf(out, "\n# TYPE %s %s\n", f->name, f->kind == METRIC_COUNTER ? "counter" : "gauge");
         for (metric *x = f->series; x; x = x->next) {
             if (x->labels)
-                buf_printf(out, "%s{%s} %.17g\n", f->name, x->labels, x->value);
+                buf_printf(out, "%s{%s} %.17g\n", f->name, x->labels, metric_get(x));
             else
-                buf_printf(out, "%s %.17g\n", f->name, x->value);
+                buf_printf(out, "%s %.17g\n", f->name, metric_get(x));
         }
     }
     pthread_mutex_unlock(&m->lock);

@@ -27,10 +27,8 @@ pg_start() {
     [ "$(id -u)" = 0 ] && chown postgres: "$pg_data"
     pg_as_owner "$pg_bin/initdb" -D "$pg_data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$test_tmp/initdb.log" 2>&1 ||
         { cat "$test_tmp/initdb.log"; fail "initdb failed"; }
-    PGPORT=$(free_port)
     {
         echo "listen_addresses = '127.0.0.1'"
-        echo "port = $PGPORT"
         echo "unix_socket_directories = '$pg_data'"
         echo "wal_level = logical"
         echo "max_replication_slots = 10"
@@ -38,8 +36,16 @@ pg_start() {
         echo "fsync = off"   # test clusters only: speed over crash safety of the test server
         for line in "$@"; do echo "$line"; done
     } >>"$pg_data/postgresql.conf"
-    pg_as_owner "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w -t 60 start >/dev/null ||
-        { cat "$pg_data/server.log"; fail "PostgreSQL did not start"; }
+    # A free port can be taken by another test between the check and the bind: try a few.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        PGPORT=$(free_port)
+        pg_as_owner "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w -t 60 -o "-p $PGPORT" start \
+            >/dev/null && break
+        grep -q "could not bind\|Address already in use" "$pg_data/server.log" && [ "$attempt" -lt 5 ] && continue
+        cat "$pg_data/server.log"
+        fail "PostgreSQL did not start"
+    done
     export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=postgres
     pg_conninfo="host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"
     trap 'pg_stop; test_cleanup' EXIT

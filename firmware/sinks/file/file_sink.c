@@ -52,7 +52,7 @@ static int file_sink_change(void *self, const event *ev, char *err, size_t errle
 {
     file_sink *fs = self;
     debezium_json_value(&fs->pending, ev, &fs->enc, file_sink_now_us());
-    buf_puts(&fs->pending, "\n");
+    buf_append(&fs->pending, "\n", 1);
     if (fs->pending.len >= FILE_SINK_BUFFER)
         return file_sink_write_out(fs, err, errlen);
     return 0;
