@@ -71,7 +71,7 @@ for mode in when_needed initial; do
     tail -n +"$((lines + 1))" "$out" >"$test_tmp/$mode.after-drop.jsonl"
     capture_stop
     after="$test_tmp/$mode.after-drop.jsonl"
-    tail -n +"$((log_lines + 1))" "$test_tmp/capture.log" | grep -q "replication slot created.*slot=$slot" ||
+    grep -q "replication slot created.*slot=$slot" <<<"$(tail -n +"$((log_lines + 1))" "$test_tmp/capture.log")" ||
         fail "$mode: no new slot was created after the drop"
     [ -n "$(slot_confirmed "$slot")" ] || fail "$mode: slot $slot missing after the run"
     [ "$(ops "$after" r)" = "$n2" ] && [ "$(distinct_r "$after")" = "$n2" ] ||

@@ -47,7 +47,7 @@ grep -q '"msg":"configuration reloaded".*"changed":"log.format"' "$test_tmp/run1
     cat "$test_tmp/run1.err"
     fail "SIGHUP did not reload"
 }
-curl -s "http://127.0.0.1:$port/metrics" | grep -q '^sluice_config_reloads_total 1$' || fail "reload not counted"
+grep -q '^sluice_config_reloads_total 1$' <<<"$(curl -s "http://127.0.0.1:$port/metrics")" || fail "reload not counted"
 pass "SIGHUP reloads settings"
 
 kill -TERM "$pid"

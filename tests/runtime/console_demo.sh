@@ -101,8 +101,8 @@ done
 n=$(psql_q "$pg_port" "SELECT count(*) FROM pg_stat_activity WHERE datname = 'shop' AND application_name = 'sluice-demo-workload'")
 [ "$n" -ge 1 ] || fail "no workload connection in pg_stat_activity"
 metrics=$(curl -s "http://127.0.0.1:$web_port/metrics")
-echo "$metrics" | grep -Eq '^sluice_demo_workload_transactions_total [1-9]' || fail "workload transactions not counted"
-echo "$metrics" | grep -q '^sluice_demo_workload_errors_total 0$' || fail "workload errors counted: $(echo "$metrics" | grep errors_total)"
+grep -Eq '^sluice_demo_workload_transactions_total [1-9]' <<<"$metrics" || fail "workload transactions not counted"
+grep -q '^sluice_demo_workload_errors_total 0$' <<<"$metrics" || fail "workload errors counted: $(echo "$metrics" | grep errors_total)"
 pass "workload inserts, updates and reprices over its own connection"
 
 # The appliance captures the shop: snapshot rows, then the workload's changes, in changes.jsonl.
@@ -116,8 +116,8 @@ n_seed=$(psql_q "$pg_port" "SELECT count(*) FROM customers WHERE id <= 300")
     fail "snapshot of customers missing from $changes"
 grep -q '"op":"c",' "$changes" || fail "no streamed insert in $changes"
 grep -q '"op":"u",' "$changes" || fail "no streamed update in $changes"
-curl -s "http://127.0.0.1:$web_port/readyz" | grep -q '"name":"capture","state":"ok"' || fail "capture not ok in /readyz"
-curl -s "http://127.0.0.1:$web_port/metrics" | grep -Eq '^sluice_capture_events_total\{op="c"\} [1-9]' ||
+grep -q '"name":"capture","state":"ok"' <<<"$(curl -s "http://127.0.0.1:$web_port/readyz")" || fail "capture not ok in /readyz"
+grep -Eq '^sluice_capture_events_total\{op="c"\} [1-9]' <<<"$(curl -s "http://127.0.0.1:$web_port/metrics")" ||
     fail "capture events not counted"
 pass "capture: snapshot and live changes in changes.jsonl, healthy, counted"
 
@@ -143,7 +143,7 @@ done
 code=$(curl -s -b "$jar" -o "$test_tmp/bad.json" -w '%{http_code}' -H 'Content-Type: application/json' \
     -d '{"tables":["public.nope"]}' "$api/capture/snapshots")
 [ "$code" = 400 ] && grep -q nope "$test_tmp/bad.json" || fail "unknown table: $code $(cat "$test_tmp/bad.json")"
-curl -s -b "$jar" "$api/status" | grep -q '"name":"capture","state":"ok"' || fail "capture not ok after the re-snapshot"
+grep -q '"name":"capture","state":"ok"' <<<"$(curl -s -b "$jar" "$api/status")" || fail "capture not ok after the re-snapshot"
 pass "console API re-snapshots a table while streaming"
 
 pg_pids=$(demo_postgres_pids)
