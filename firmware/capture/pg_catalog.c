@@ -193,9 +193,10 @@ int pg_catalog_table_describe(PGconn *c, uint32_t oid, const char *attnames,
         c, "reading the table's keys",
         "SELECT i.indisprimary, i.indisreplident,"
         " i.indislive AND i.indisvalid AND i.indisunique AND i.indimmediate AND i.indpred IS NULL,"
-        " k.attnum"
+        " k.attnum, a.attname"
         " FROM pg_catalog.pg_index i"
         " CROSS JOIN LATERAL unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, ord)"
+        " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
         " WHERE i.indrelid = $1::pg_catalog.oid AND (i.indisprimary OR i.indisreplident)"
         " ORDER BY i.indexrelid, k.ord",
         1, params, err, errlen);
@@ -214,16 +215,24 @@ int pg_catalog_table_describe(PGconn *c, uint32_t oid, const char *attnames,
     int nk = PQntuples(keys);
     int16_t *pk = arena_alloc(a, (size_t)nk * sizeof *pk + 1);
     int16_t *ri = arena_alloc(a, (size_t)nk * sizeof *ri + 1);
+    out->pk_names = arena_alloc(a, (size_t)nk * sizeof *out->pk_names + 1);
+    out->ri_names = arena_alloc(a, (size_t)nk * sizeof *out->ri_names + 1);
     int npk = 0, nri = 0;
     for (int i = 0; i < nk; i++) {
         int16_t attnum = (int16_t)atoi(PQgetvalue(keys, i, 3));
         int usable = PQgetvalue(keys, i, 2)[0] == 't';
+        char *name = PQgetisnull(keys, i, 4) ? NULL : cat_strdup(a, PQgetvalue(keys, i, 4));
         if (PQgetvalue(keys, i, 0)[0] == 't') {
             out->pk_usable = usable;
             pk[npk++] = attnum;
+            if (name)
+                out->pk_names[out->npk_names++] = name;
         }
-        if (PQgetvalue(keys, i, 1)[0] == 't' && usable)
+        if (PQgetvalue(keys, i, 1)[0] == 't' && usable) {
             ri[nri++] = attnum;
+            if (name)
+                out->ri_names[out->nri_names++] = name;
+        }
     }
 
     def->ncols = PQntuples(cols);

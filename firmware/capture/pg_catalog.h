@@ -2,7 +2,7 @@
  * describes it (columns in attnum order without dropped and generated columns, optionally limited
  * to a publication's column list; is_key for the replica identity, every column under FULL), plus
  * its primary key and usable replica identity index, which order and chunk reads of the table.
- * Used by incremental snapshots; meant to be shared with the initial snapshot (pg_snapshot.c).
+ * Shared by the initial snapshot (pg_snapshot.c) and incremental snapshots (pg_incremental.c).
  * Ownership: everything a pg_catalog_table points to is owned by it (pg_catalog_table_free). */
 #ifndef SLUICE_CAPTURE_PG_CATALOG_H
 #define SLUICE_CAPTURE_PG_CATALOG_H
@@ -21,6 +21,11 @@ typedef struct pg_catalog_table {
     int pk_usable;          /* live, valid, unique, immediate, no predicate (pgoutput's test) */
     int *ri;                /* def column indexes of the usable REPLICA IDENTITY USING INDEX index */
     int nri;
+    char **pk_names;        /* every primary key column's name in key order, also those outside
+                             * def (a column list leaves them out); npk_names 0: no primary key */
+    int npk_names;
+    char **ri_names;        /* likewise for the usable replica identity index */
+    int nri_names;
     arena *mem;             /* owns def's strings and the arrays above */
 } pg_catalog_table;
 

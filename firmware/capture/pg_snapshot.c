@@ -10,20 +10,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture/pg_catalog.h"
 #include "capture/pg_types.h"
 #include "core/arena.h"
 #include "core/buf.h"
 
 #define SNAP_CURSOR "sluice_snapshot"
 #define SNAP_FETCH_DEFAULT 10000
-#define SNAP_FIRST_USER_OID 16384   /* FirstNormalObjectId */
 #define SNAP_KEY_TEXT_MAX 64        /* bytes of a key value quoted in error messages */
 
 /* One published table: where it is, how pgoutput sees it, how to read it. */
 typedef struct snap_table {
     char *schema, *name;        /* malloc'd */
     uint32_t oid;
-    char replident, relkind;
     char *attnames;             /* publication column list as a name[] literal, or NULL */
     char *rowfilter;            /* publication row filter expression, or NULL */
     const table_def *def;       /* registered definition (owned by the schema registry) */
@@ -46,7 +45,7 @@ typedef struct snap {
     size_t errlen;
     snap_table *tables;
     size_t ntables;
-    arena *batch;               /* the current batch's parsed values; also catalog scratch */
+    arena *batch;               /* the current batch's parsed values */
     arena *pend;                /* the pending row's copy across batches */
     tx_info tx;
     uint64_t seq;
@@ -183,8 +182,7 @@ static int snap_tables_list(snap *s)
         return -1;
     }
     res = snap_query_params(s, "listing the publication's tables",
-                            "SELECT pt.schemaname, pt.tablename, c.oid, c.relreplident, c.relkind,"
-                            " pt.attnames, pt.rowfilter"
+                            "SELECT pt.schemaname, pt.tablename, c.oid, pt.attnames, pt.rowfilter"
                             " FROM pg_catalog.pg_publication_tables pt"
                             " JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
                             " JOIN pg_catalog.pg_class c"
@@ -205,92 +203,21 @@ static int snap_tables_list(snap *s)
         t->schema = snap_strdup_or_null(res, i, 0);
         t->name = snap_strdup_or_null(res, i, 1);
         t->oid = (uint32_t)strtoul(PQgetvalue(res, i, 2), NULL, 10);
-        t->replident = PQgetvalue(res, i, 3)[0];
-        t->relkind = PQgetvalue(res, i, 4)[0];
-        t->attnames = snap_strdup_or_null(res, i, 5);
-        t->rowfilter = snap_strdup_or_null(res, i, 6);
+        t->attnames = snap_strdup_or_null(res, i, 3);
+        t->rowfilter = snap_strdup_or_null(res, i, 4);
         s->ntables++;
     }
     PQclear(res);
     return 0;
 }
 
-/* Index columns of interest: the primary key (any) and the usable replica identity index.
- * pgoutput (RelationGetIdentityKeyBitmap) only counts live, valid, unique, immediate indexes
- * without a predicate; REPLICA IDENTITY DEFAULT uses the primary key, USING INDEX that index. */
-typedef struct snap_keys {
-    int16_t *pk, *ri;
-    char **pk_names, **ri_names;   /* point into res */
-    int npk, nri;
-    int pk_usable;
-} snap_keys;
-
-static int snap_keys_has(const int16_t *set, int n, int16_t attnum)
-{
-    for (int i = 0; i < n; i++)
-        if (set[i] == attnum)
-            return 1;
-    return 0;
-}
-
-static PGresult *snap_keys_load(snap *s, const char *oid, snap_keys *k)
-{
-    const char *params[1] = {oid};
-    PGresult *res = snap_query_params(
-        s, "reading the table's key",
-        "SELECT i.indisprimary, i.indisreplident,"
-        " i.indislive AND i.indisvalid AND i.indisunique AND i.indimmediate AND i.indpred IS NULL,"
-        " a.attnum, a.attname"
-        " FROM pg_catalog.pg_index i"
-        " CROSS JOIN LATERAL unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, ord)"
-        " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-        " WHERE i.indrelid = $1::pg_catalog.oid AND (i.indisprimary OR i.indisreplident)"
-        " ORDER BY i.indexrelid, k.ord",
-        1, params);
-    if (!res)
-        return NULL;
-    int n = PQntuples(res);
-    k->pk = arena_alloc(s->batch, (size_t)n * sizeof *k->pk + 1);
-    k->ri = arena_alloc(s->batch, (size_t)n * sizeof *k->ri + 1);
-    k->pk_names = arena_alloc(s->batch, (size_t)n * sizeof *k->pk_names + 1);
-    k->ri_names = arena_alloc(s->batch, (size_t)n * sizeof *k->ri_names + 1);
-    for (int i = 0; i < n; i++) {
-        int primary = PQgetvalue(res, i, 0)[0] == 't';
-        int replident = PQgetvalue(res, i, 1)[0] == 't';
-        int usable = PQgetvalue(res, i, 2)[0] == 't';
-        int16_t attnum = (int16_t)atoi(PQgetvalue(res, i, 3));
-        char *name = PQgetvalue(res, i, 4);
-        if (primary) {
-            k->pk_usable = usable;
-            k->pk_names[k->npk] = name;
-            k->pk[k->npk++] = attnum;
-        }
-        if (replident && usable) {
-            k->ri_names[k->nri] = name;
-            k->ri[k->nri++] = attnum;
-        }
-    }
-    return res;
-}
-
-/* The type's name as the registry knows it: the built-in name, else "schema.type". */
-static char *snap_type_name(snap *s, uint32_t oid, const char *nsp, const char *typ)
-{
-    const char *builtin = pg_type_name(oid);
-    if (builtin)
-        return arena_strndup(s->batch, builtin, strlen(builtin));
-    if (oid < SNAP_FIRST_USER_OID)
-        return arena_strndup(s->batch, typ, strlen(typ));
-    size_t n = strlen(nsp) + 1 + strlen(typ);
-    char *p = arena_alloc(s->batch, n + 1);
-    snprintf(p, n + 1, "%s.%s", nsp, typ);
-    return p;
-}
-
 /* The cursor query: the columns in order, from the table (ONLY, like COPY, unless partitioned:
- * then the partitions' rows through the root), the publication's row filter, key order. */
-static int snap_select_build(snap *s, snap_table *t, const table_def *def, const snap_keys *k)
+ * then the partitions' rows through the root), the publication's row filter, then the order of
+ * the primary key (all its columns, also those outside a column list), else of the usable
+ * replica identity index. */
+static int snap_select_build(snap *s, snap_table *t, const pg_catalog_table *cat)
 {
+    const table_def *def = &cat->def;
     buf b = BUF_INIT;
     int rc = -1;
     buf_puts(&b, "SELECT ");
@@ -300,7 +227,7 @@ static int snap_select_build(snap *s, snap_table *t, const table_def *def, const
         if (snap_ident_append(s, &b, def->cols[i].name) < 0)
             goto out;
     }
-    buf_puts(&b, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
+    buf_puts(&b, cat->relkind == 'p' ? " FROM " : " FROM ONLY ");
     if (snap_ident_append(s, &b, t->schema) < 0)
         goto out;
     buf_puts(&b, ".");
@@ -310,8 +237,8 @@ static int snap_select_build(snap *s, snap_table *t, const table_def *def, const
         /* server-deparsed expression (pg_get_expr), as PostgreSQL's own table sync uses it */
         buf_printf(&b, " WHERE (%s)", t->rowfilter);
     }
-    char *const *names = k->npk ? k->pk_names : k->ri_names;
-    int n = k->npk ? k->npk : k->nri;
+    char *const *names = cat->npk_names ? cat->pk_names : cat->ri_names;
+    int n = cat->npk_names ? cat->npk_names : cat->nri_names;
     if (n) {
         t->order_cols = calloc((size_t)n, sizeof *t->order_cols);
         if (!t->order_cols) {
@@ -334,74 +261,29 @@ out:
     return rc;
 }
 
-/* Describe t from the catalogs as pgoutput's Relation message does (columns in attnum order,
- * without dropped and generated columns, limited to the publication's column list; is_key for
- * the replica identity: all columns under FULL) and register it. */
+/* Describe t from the catalogs as pgoutput's Relation message does (pg_catalog_table_describe,
+ * limited to the publication's column list) and register it. */
 static int snap_table_describe(snap *s, snap_table *t)
 {
-    char oid[16];
-    snprintf(oid, sizeof oid, "%u", t->oid);
-    const char *params[2] = {oid, t->attnames};
-    PGresult *cols = NULL, *keys = NULL;
-    int rc = -1;
-    snap_keys k = {0};
-
-    cols = snap_query_params(
-        s, "reading the table's columns",
-        "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, tn.nspname, t.typname"
-        " FROM pg_catalog.pg_attribute a"
-        " JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
-        " JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace"
-        " WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped"
-        "   AND a.attgenerated = ''"
-        "   AND ($2::pg_catalog.name[] IS NULL OR a.attname = ANY ($2::pg_catalog.name[]))"
-        " ORDER BY a.attnum",
-        2, params);
-    if (!cols)
-        goto out;
-    keys = snap_keys_load(s, oid, &k);
-    if (!keys)
-        goto out;
-
-    table_def def = {0};
-    def.oid = t->oid;
-    def.schema = t->schema;
-    def.name = t->name;
-    def.replica_identity = t->replident;
-    def.ncols = PQntuples(cols);
-    def.cols = arena_alloc(s->batch, (size_t)def.ncols * sizeof *def.cols + 1);
-    for (int i = 0; i < def.ncols; i++) {
-        column_def *col = &def.cols[i];
-        memset(col, 0, sizeof *col);
-        int16_t attnum = (int16_t)atoi(PQgetvalue(cols, i, 0));
-        col->name = PQgetvalue(cols, i, 1);
-        col->type_oid = (uint32_t)strtoul(PQgetvalue(cols, i, 2), NULL, 10);
-        col->typmod = (int32_t)strtol(PQgetvalue(cols, i, 3), NULL, 10);
-        col->type_name =
-            snap_type_name(s, col->type_oid, PQgetvalue(cols, i, 4), PQgetvalue(cols, i, 5));
-        col->elem_kind = VALUE_TEXT;
-        col->kind = pg_type_kind(col->type_oid, &col->elem_kind);
-        switch (t->replident) {
-        case 'f': col->is_key = 1; break;
-        case 'd': col->is_key = k.pk_usable && snap_keys_has(k.pk, k.npk, attnum); break;
-        case 'i': col->is_key = snap_keys_has(k.ri, k.nri, attnum); break;
-        default: col->is_key = 0; break;
-        }
+    pg_catalog_table cat;
+    char cerr[512] = "";
+    if (pg_catalog_table_describe(s->c, t->oid, t->attnames, &cat, cerr, sizeof cerr) < 0) {
+        snap_fail(s, "snapshot: %s", cerr);
+        return -1;
     }
+    int rc = -1;
     char rerr[256] = "";
-    t->def = pg_schema_update(s->schema, &def, s->opts->consistent_lsn, &t->changed, rerr,
+    t->def = pg_schema_update(s->schema, &cat.def, s->opts->consistent_lsn, &t->changed, rerr,
                               sizeof rerr);
     if (!t->def) {
         snap_fail(s, "snapshot: table %s.%s: %s", t->schema, t->name, rerr);
         goto out;
     }
-    if (snap_select_build(s, t, &def, &k) < 0)
+    if (snap_select_build(s, t, &cat) < 0)
         goto out;
     rc = 0;
 out:
-    PQclear(cols);
-    PQclear(keys);
-    arena_reset(s->batch);
+    pg_catalog_table_free(&cat);
     return rc;
 }
 
