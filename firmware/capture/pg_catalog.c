@@ -2,6 +2,7 @@
  * pg_catalog.h). Parameterised catalog queries only; the column and key rules follow pgoutput's
  * logicalrep_write_attrs and RelationGetIdentityKeyBitmap. */
 #include "capture/pg_catalog.h"
+#include "core/errbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,20 +12,6 @@
 #include "capture/pg_types.h"
 
 #define CAT_FIRST_USER_OID 16384   /* FirstNormalObjectId */
-
-static int cat_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int cat_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Run a parameterised query returning rows; NULL with libpq's reason (no trailing newline). */
 static PGresult *cat_query(PGconn *c, const char *what, const char *sql, int n,
@@ -39,7 +26,7 @@ static PGresult *cat_query(PGconn *c, const char *what, const char *sql, int n,
     size_t len = strlen(msg);
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
         len--;
-    cat_fail(err, errlen, "%s: %.*s", what, (int)len, len ? msg : "unknown error");
+    err_setf(err, errlen, "%s: %.*s", what, (int)len, len ? msg : "unknown error");
     PQclear(res);
     return NULL;
 }
@@ -100,7 +87,7 @@ int pg_catalog_table_lookup(PGconn *c, const char *schema, const char *name, uin
         if (relkind)
             *relkind = PQgetvalue(res, 0, 1)[0];
     } else {
-        cat_fail(err, errlen, "no table %s.%s", schema, name);
+        err_setf(err, errlen, "no table %s.%s", schema, name);
     }
     PQclear(res);
     return found;
@@ -161,7 +148,7 @@ int pg_catalog_table_describe(PGconn *c, uint32_t oid, const char *attnames,
 
     memset(out, 0, sizeof *out);
     if (!(out->mem = arena_create(16 * 1024)))
-        return cat_fail(err, errlen, "out of memory");
+        return err_setf(err, errlen, "out of memory");
     snprintf(oidtext, sizeof oidtext, "%u", oid);
     const char *params[2] = {oidtext, attnames};
 
@@ -174,7 +161,7 @@ int pg_catalog_table_describe(PGconn *c, uint32_t oid, const char *attnames,
     if (!rel)
         goto out;
     if (PQntuples(rel) == 0) {
-        cat_fail(err, errlen, "table oid %u does not exist", oid);
+        err_setf(err, errlen, "table oid %u does not exist", oid);
         goto out;
     }
     cols = cat_query(c, "reading the table's columns",
@@ -311,7 +298,7 @@ long pg_catalog_partitions(PGconn *c, uint32_t oid, uint32_t **out, char *err, s
     *out = calloc(n ? (size_t)n : 1, sizeof **out);
     if (!*out) {
         PQclear(res);
-        return cat_fail(err, errlen, "out of memory");
+        return err_setf(err, errlen, "out of memory");
     }
     for (long i = 0; i < n; i++)
         (*out)[i] = (uint32_t)strtoul(PQgetvalue(res, (int)i, 0), NULL, 10);

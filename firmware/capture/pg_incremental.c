@@ -3,6 +3,7 @@
  * time: low watermark, keyset read in key order, high watermark, then wait for the stream to
  * bring the watermarks back, collecting the keys the stream changed in between. */
 #include "capture/pg_incremental.h"
+#include "core/errbuf.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -87,20 +88,6 @@ struct pg_incremental {
     int *map_cols;
     buf scratch;
 };
-
-static int inc_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int inc_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static void *inc_xcalloc(size_t n, size_t size)
 {
@@ -339,7 +326,7 @@ int pg_incremental_request(pg_incremental *inc, const char *table, char *err, si
 {
     char schema[INC_NAME_MAX], name[INC_NAME_MAX];
     if (!table || pg_catalog_name_parse(table, schema, sizeof schema, name, sizeof name) < 0)
-        return inc_fail(err, errlen, "cannot read the table name '%s' (use table or schema.table)",
+        return err_setf(err, errlen, "cannot read the table name '%s' (use table or schema.table)",
                         table ? table : "");
     for (size_t i = 0; i < inc->nqueue; i++) {
         if (strcmp(inc->queue[i].schema, schema) == 0 && strcmp(inc->queue[i].name, name) == 0) {
@@ -352,7 +339,7 @@ int pg_incremental_request(pg_incremental *inc, const char *table, char *err, si
         size_t cap = inc->capqueue ? inc->capqueue * 2 : 8;
         inc_request *q = realloc(inc->queue, cap * sizeof *q);
         if (!q)
-            return inc_fail(err, errlen, "out of memory");
+            return err_setf(err, errlen, "out of memory");
         inc->queue = q;
         inc->capqueue = cap;
     }
@@ -381,7 +368,7 @@ static void inc_sql_error(PGconn *conn, const PGresult *res, const char *what, c
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         n--;
-    inc_fail(err, errlen, "%s: %.*s", what, (int)n, n ? msg : "unknown error");
+    err_setf(err, errlen, "%s: %.*s", what, (int)n, n ? msg : "unknown error");
 }
 
 /* The connection itself failed (the capture reconnects), as opposed to a problem of the table. */
@@ -407,7 +394,7 @@ static int inc_step_failed(pg_incremental *inc, PGconn *conn, PGresult *res, con
     PQclear(res);
     inc_chunk_drop(inc);
     if (broken)
-        return inc_fail(err, errlen, "incremental snapshot: %s", why);
+        return err_setf(err, errlen, "incremental snapshot: %s", why);
     if (undefined_column && !inc->t.refresh_def) {
         /* the stream's definition is older than the table: use the catalogs' next time */
         log_fields(LOG_WARN, INC_LOG, "table changed, describing it again", "schema",
@@ -431,7 +418,7 @@ static int inc_table_start(pg_incremental *inc, PGconn *conn, char *err, size_t 
     if (found <= 0 || pg_catalog_table_describe(conn, oid, NULL, &t->cat, why, sizeof why) < 0) {
         if (found < 0 || PQstatus(conn) != CONNECTION_OK) {
             inc_table_clear(inc);
-            return inc_fail(err, errlen, "incremental snapshot: %s", why);
+            return err_setf(err, errlen, "incremental snapshot: %s", why);
         }
         inc_table_abandon(inc, why);
         return 0;
@@ -455,7 +442,7 @@ static int inc_table_start(pg_incremental *inc, PGconn *conn, char *err, size_t 
         long np = pg_catalog_partitions(conn, oid, &parts, why, sizeof why);
         if (np < 0) {
             inc_table_clear(inc);
-            return inc_fail(err, errlen, "incremental snapshot: %s", why);
+            return err_setf(err, errlen, "incremental snapshot: %s", why);
         }
         t->oids = inc_xcalloc((size_t)np + 1, sizeof *t->oids);
         memcpy(t->oids + 1, parts, (size_t)np * sizeof *parts);
@@ -586,7 +573,7 @@ static int inc_rows_parse(pg_incremental *inc, const PGresult *res, char *why, s
             const char *text = arena_strndup(inc->chunk, PQgetvalue(res, r, i), len);
             char perr[256];
             if (pg_value_parse(def->cols[i].kind, text, len, &vals[i], inc->chunk, perr, sizeof perr) < 0) {
-                inc_fail(why, whylen, "column %s (%s): %s", def->cols[i].name, def->cols[i].type_name,
+                err_setf(why, whylen, "column %s (%s): %s", def->cols[i].name, def->cols[i].type_name,
                          perr);
                 return -1;
             }
@@ -616,14 +603,14 @@ static int inc_chunk_read(pg_incremental *inc, PGconn *conn, char *err, size_t e
     PGresult *res;
 
     if (random_token(inc->id, INC_ID_LEN) < 0)
-        return inc_fail(err, errlen, "incremental snapshot: no random bytes for a watermark id");
+        return err_setf(err, errlen, "incremental snapshot: no random bytes for a watermark id");
     if ((res = inc_watermark_write(inc, conn, "low", &lsn)))
         return inc_step_failed(inc, conn, res, "writing the low watermark", err, errlen);
 
     if (!(inc->def = inc_def_resolve(inc, conn, lsn, why, sizeof why))) {
         inc_chunk_drop(inc);
         if (PQstatus(conn) != CONNECTION_OK)
-            return inc_fail(err, errlen, "incremental snapshot: %s", why);
+            return err_setf(err, errlen, "incremental snapshot: %s", why);
         inc_table_abandon(inc, why);
         return 0;
     }
@@ -678,9 +665,9 @@ int pg_incremental_step(pg_incremental *inc, PGconn *conn, char *err, size_t err
     if (!inc || !inc->nqueue || inc->state != INC_IDLE)
         return 0;
     if (!conn || PQstatus(conn) != CONNECTION_OK)
-        return inc_fail(err, errlen, "incremental snapshot: no connection to the source");
+        return err_setf(err, errlen, "incremental snapshot: no connection to the source");
     if (PQtransactionStatus(conn) != PQTRANS_IDLE)
-        return inc_fail(err, errlen, "incremental snapshot: the connection is inside a transaction");
+        return err_setf(err, errlen, "incremental snapshot: the connection is inside a transaction");
     if (!inc->t.started) {
         int r = inc_table_start(inc, conn, err, errlen);
         if (r <= 0)
@@ -768,7 +755,7 @@ static int inc_window_close(pg_incremental *inc, const logical_message *m, const
             err[0] = '\0';
         if (h->schema(h->arg, inc->def, err, errlen) != 0) {
             if (err && errlen && !err[0])
-                inc_fail(err, errlen, "incremental snapshot: schema handler failed");
+                err_setf(err, errlen, "incremental snapshot: schema handler failed");
             inc_chunk_drop(inc);
             return -1;
         }
@@ -792,7 +779,7 @@ static int inc_window_close(pg_incremental *inc, const logical_message *m, const
                 err[0] = '\0';
             if (h->change(h->arg, &ev, err, errlen) != 0) {
                 if (err && errlen && !err[0])
-                    inc_fail(err, errlen, "incremental snapshot: change handler failed");
+                    err_setf(err, errlen, "incremental snapshot: change handler failed");
                 inc_chunk_drop(inc);
                 return -1;
             }
