@@ -70,6 +70,50 @@ int pg_catalog_name_parse(const char *s, char *schema, size_t schemalen, char *n
     return 0;
 }
 
+long pg_catalog_name_list_parse(const char *list, pg_table_name **out, char *err, size_t errlen)
+{
+    size_t n = 0, cap = 0;
+    pg_table_name *t = NULL;
+    const char *p = list;
+    *out = NULL;
+    while (*p) {
+        p += strspn(p, " \t\r\n,");
+        if (!*p)
+            break;
+        const char *e = p;
+        for (int inq = 0; *e && (inq || *e != ','); e++)
+            if (*e == '"')
+                inq = !inq;
+        size_t len = (size_t)(e - p);
+        while (len > 0 && strchr(" \t\r\n", p[len - 1]))
+            len--;
+        char item[600];
+        if (len >= sizeof item)
+            goto bad;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            pg_table_name *nt = realloc(t, ncap * sizeof *t);
+            if (!nt)
+                goto bad;
+            t = nt;
+            cap = ncap;
+        }
+        if (pg_catalog_name_parse(item, t[n].schema, sizeof t[n].schema, t[n].name, sizeof t[n].name) < 0)
+            goto bad;
+        n++;
+        p = e;
+    }
+    *out = t;
+    return (long)n;
+bad:
+    err_setf(err, errlen, "cannot read the table list '%s' (use table or schema.table, comma-separated)",
+             list);
+    free(t);
+    return -1;
+}
+
 int pg_catalog_table_lookup(PGconn *c, const char *schema, const char *name, uint32_t *oid,
                             char *relkind, char *err, size_t errlen)
 {

@@ -33,6 +33,15 @@ typedef struct pg_catalog_table {
  * keep dots ("my.schema"."t"), "" inside them is a quote. 0, or -1 when malformed or too long. */
 int pg_catalog_name_parse(const char *s, char *schema, size_t schemalen, char *name, size_t namelen);
 
+/* A table named in configuration, after pg_catalog_name_parse. */
+typedef struct pg_table_name {
+    char schema[128], name[128];
+} pg_table_name;
+
+/* Split a comma-separated list of such names (blanks around items ignored; quotes keep commas).
+ * Returns the count with *out malloc'd (caller frees), or -1 with the reason in err. */
+long pg_catalog_name_list_parse(const char *list, pg_table_name **out, char *err, size_t errlen);
+
 /* The oid of the table schema.name (exact names, no quoting or case folding). 1 when found (a
  * plain or partitioned table; *relkind may be NULL), 0 when there is no such table (reason in
  * err), -1 on a query error (reason in err). */

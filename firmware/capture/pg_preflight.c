@@ -4,6 +4,8 @@
  * check; only a broken connection stops the run. */
 #include "capture/pg_preflight.h"
 
+#include "capture/pg_catalog.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,76 +294,12 @@ static void check_wal_senders(PGconn *c, preflight_report *r)
     PQclear(res);
 }
 
-/* A configured table: as given, resolved to "schema" and "name". */
-typedef struct want_table {
-    char schema[128], name[128];
-} want_table;
-
-/* Split the comma-separated [schema.]table list (no schema: public). Quoted parts keep dots and
- * commas. Returns the count (and *out malloc'd), or -1 when an item is empty or too long. */
-static long parse_tables(const char *list, want_table **out, char *err, size_t errlen)
-{
-    size_t n = 0, cap = 0;
-    want_table *t = NULL;
-    const char *p = list;
-    *out = NULL;
-    while (*p) {
-        p += strspn(p, " \t\r\n,");
-        if (!*p)
-            break;
-        char part[2][128];
-        size_t plen[2] = {0, 0};
-        int k = 0, inq = 0;
-        for (; *p && (inq || *p != ','); p++) {
-            if (*p == '"') {
-                if (inq && p[1] == '"') {
-                    p++;
-                } else {
-                    inq = !inq;
-                    continue;
-                }
-            } else if (*p == '.' && !inq && k == 0) {
-                k = 1;
-                continue;
-            }
-            if (plen[k] + 1 >= sizeof part[k])
-                goto bad;
-            part[k][plen[k]++] = *p;
-        }
-        for (int j = 0; j <= k; j++) {
-            while (plen[j] > 0 && strchr(" \t\r\n", part[j][plen[j] - 1]))
-                plen[j]--;
-            part[j][plen[j]] = '\0';
-        }
-        if (plen[0] == 0 || (k == 1 && plen[1] == 0))
-            goto bad;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            want_table *nt = realloc(t, ncap * sizeof *t);
-            if (!nt)
-                goto bad;
-            t = nt;
-            cap = ncap;
-        }
-        snprintf(t[n].schema, sizeof t[n].schema, "%s", k ? part[0] : "public");
-        snprintf(t[n].name, sizeof t[n].name, "%s", k ? part[1] : part[0]);
-        n++;
-    }
-    *out = t;
-    return (long)n;
-bad:
-    snprintf(err, errlen, "cannot read the table list '%s' (use table or schema.table, comma-separated)",
-             list);
-    free(t);
-    return -1;
-}
-
 /* Publication state found by check_publication, used by check_tables. */
 typedef struct pub_state {
     int exists, alltables;
 } pub_state;
 
-static void check_publication(PGconn *c, const char *pub, const want_table *want, long nwant,
+static void check_publication(PGconn *c, const char *pub, const pg_table_name *want, long nwant,
                               pub_state *ps, preflight_report *r)
 {
     char err[256];
@@ -532,7 +470,7 @@ static const char tables_sql_11[] =
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.oid = ANY ($1::oid[]) AND c.relkind = 'r' ORDER BY 1, 2";
 
-static void check_tables(PGconn *c, const char *pub, const want_table *want, long nwant,
+static void check_tables(PGconn *c, const char *pub, const pg_table_name *want, long nwant,
                          const pub_state *ps, preflight_report *r)
 {
     char err[256];
@@ -730,7 +668,7 @@ static void check_long_transactions(PGconn *c, int seconds, preflight_report *r)
 int pg_preflight_run_ex(PGconn *c, const char *slot, const char *publication, const char *tables,
                         int long_tx_seconds, preflight_report *out, char *err, size_t errlen)
 {
-    want_table *want = NULL;
+    pg_table_name *want = NULL;
     long nwant = 0;
     pub_state ps = {0, 0};
     int fails = 0;
@@ -746,7 +684,7 @@ int pg_preflight_run_ex(PGconn *c, const char *slot, const char *publication, co
     if (long_tx_seconds < 0)
         long_tx_seconds = PREFLIGHT_LONG_TX_SECONDS;
     if (tables && *tables) {
-        nwant = parse_tables(tables, &want, err, errlen);
+        nwant = pg_catalog_name_list_parse(tables, &want, err, errlen);
         if (nwant < 0)
             return -1;
     }

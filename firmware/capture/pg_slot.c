@@ -3,6 +3,8 @@
  * always quoted; names are compared exactly as given (case kept). */
 #include "capture/pg_slot.h"
 
+#include "capture/pg_catalog.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,126 +136,6 @@ int pg_slot_drop(PGconn *c, const char *slot, char *err, size_t errlen)
     return rc;
 }
 
-/* One wanted table: schema and name as given ("public" when no schema). */
-typedef struct pub_table {
-    char *schema, *name;
-    int found;
-} pub_table;
-
-static void pub_tables_free(pub_table *t, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(t[i].schema);
-        free(t[i].name);
-    }
-    free(t);
-}
-
-/* Split one [schema.]table item, honouring double quotes (a quoted part may hold a dot). */
-static int pub_table_parse(const char *item, pub_table *t)
-{
-    const char *dot = NULL;
-    int inq = 0;
-    for (const char *p = item; *p; p++) {
-        if (*p == '"')
-            inq = !inq;
-        else if (*p == '.' && !inq && !dot)
-            dot = p;
-    }
-    char *parts[2] = {NULL, NULL};
-    const char *starts[2] = {item, dot ? dot + 1 : NULL};
-    size_t lens[2] = {dot ? (size_t)(dot - item) : strlen(item), dot ? strlen(dot + 1) : 0};
-    for (int k = 0; k < (dot ? 2 : 1); k++) {
-        const char *s = starts[k];
-        size_t n = lens[k];
-        char *o = malloc(n + 1);
-        size_t on = 0;
-        if (!o)
-            goto fail;
-        parts[k] = o;
-        if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-            for (size_t i = 1; i + 1 < n; i++) {
-                if (s[i] == '"' && s[i + 1] == '"')
-                    i++;
-                o[on++] = s[i];
-            }
-        } else {
-            memcpy(o, s, n);
-            on = n;
-        }
-        o[on] = '\0';
-        if (on == 0)
-            goto fail;
-    }
-    if (dot) {
-        t->schema = parts[0];
-        t->name = parts[1];
-    } else {
-        t->schema = strdup("public");
-        t->name = parts[0];
-        if (!t->schema)
-            goto fail;
-    }
-    return 0;
-fail:
-    free(parts[0]);
-    free(parts[1]);
-    return -1;
-}
-
-/* Parse "a, s.b, \"C\"" into tables. Returns the count, or -1 with the reason. */
-static long pub_tables_parse(const char *list, pub_table **out, char *err, size_t errlen)
-{
-    size_t n = 0, cap = 0;
-    pub_table *t = NULL;
-    const char *p = list;
-    *out = NULL;
-    while (*p) {
-        p += strspn(p, " \t\r\n,");
-        if (!*p)
-            break;
-        const char *e = p;
-        int inq = 0;
-        while (*e && (inq || *e != ',')) {
-            if (*e == '"')
-                inq = !inq;
-            e++;
-        }
-        size_t len = (size_t)(e - p);
-        while (len > 0 && strchr(" \t\r\n", p[len - 1]))
-            len--;
-        char *item = strndup(p, len);
-        if (!item)
-            goto oom;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            pub_table *nt = realloc(t, ncap * sizeof *t);
-            if (!nt) {
-                free(item);
-                goto oom;
-            }
-            t = nt;
-            cap = ncap;
-        }
-        memset(&t[n], 0, sizeof t[n]);
-        if (pub_table_parse(item, &t[n]) < 0) {
-            snprintf(err, errlen, "invalid table name '%s' (use table or schema.table)", item);
-            free(item);
-            pub_tables_free(t, n);
-            return -1;
-        }
-        free(item);
-        n++;
-        p = e;
-    }
-    *out = t;
-    return (long)n;
-oom:
-    snprintf(err, errlen, "out of memory");
-    pub_tables_free(t, n);
-    return -1;
-}
-
 /* Append ident to b as one double-quoted identifier ("" for an embedded quote). */
 static void append_quoted(buf *b, const char *ident)
 {
@@ -267,7 +149,7 @@ static void append_quoted(buf *b, const char *ident)
 }
 
 /* Append "schema"."name" to b. */
-static void append_qualified(buf *b, const pub_table *t)
+static void append_qualified(buf *b, const pg_table_name *t)
 {
     append_quoted(b, t->schema);
     buf_append(b, ".", 1);
@@ -276,7 +158,7 @@ static void append_qualified(buf *b, const pub_table *t)
 
 int pg_publication_ensure(PGconn *c, const char *name, const char *tables, char *err, size_t errlen)
 {
-    pub_table *want = NULL;
+    pg_table_name *want = NULL;
     long nwant = 0;
     int rc = -1, exists = 0, alltables = 0;
     PGresult *res = NULL;
@@ -293,7 +175,7 @@ int pg_publication_ensure(PGconn *c, const char *name, const char *tables, char 
     append_quoted(&qn, name);
     qname = qn.data;
     if (tables && *tables) {
-        nwant = pub_tables_parse(tables, &want, err, errlen);
+        nwant = pg_catalog_name_list_parse(tables, &want, err, errlen);
         if (nwant < 0)
             goto out;
         if (nwant == 0) {
@@ -357,12 +239,17 @@ int pg_publication_ensure(PGconn *c, const char *name, const char *tables, char 
             goto out;
         }
         int same = 1;
+        unsigned char *found = calloc((size_t)nwant, 1);
+        if (!found) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
         for (int r = 0; r < PQntuples(res); r++) {
             int hit = 0;
             for (long i = 0; i < nwant; i++) {
                 if (strcmp(want[i].schema, PQgetvalue(res, r, 0)) == 0 &&
                     strcmp(want[i].name, PQgetvalue(res, r, 1)) == 0) {
-                    want[i].found = 1;
+                    found[i] = 1;
                     hit = 1;
                 }
             }
@@ -370,8 +257,9 @@ int pg_publication_ensure(PGconn *c, const char *name, const char *tables, char 
                 same = 0;
         }
         for (long i = 0; i < nwant; i++)
-            if (!want[i].found)
+            if (!found[i])
                 same = 0;
+        free(found);
         PQclear(res);
         res = NULL;
         if (!same) {
@@ -403,7 +291,7 @@ int pg_publication_ensure(PGconn *c, const char *name, const char *tables, char 
     rc = 0;
 out:
     PQclear(res);
-    pub_tables_free(want, nwant > 0 ? (size_t)nwant : 0);
+    free(want);
     buf_free(&sql);
     buf_free(&list);
     buf_free(&qn);
