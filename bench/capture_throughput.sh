@@ -30,100 +30,15 @@ done
 [ $((rows % tx_rows)) -eq 0 ] && [ $((updates % tx_rows)) -eq 0 ] && [ "$updates" -le "$rows" ] ||
     { echo "capture_throughput: --rows and --updates must be multiples of $tx_rows, updates <= rows" >&2; exit 2; }
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-say() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-die() { say "FAIL: $*"; exit 1; }
-
-# ---- tools ------------------------------------------------------------------------------------
-pg_bin=$(pg_config --bindir 2>/dev/null || true)
-[ -x "$pg_bin/initdb" ] || pg_bin=/usr/lib/postgresql/15/bin
-[ -x "$pg_bin/initdb" ] || die "PostgreSQL 15 server binaries not found (apt-get install postgresql-15)"
+source "$(dirname "$0")/lib.bash"
 recvlogical=$pg_bin/pg_recvlogical
 [ -x "$recvlogical" ] || recvlogical=$(command -v pg_recvlogical) || die "pg_recvlogical not found"
-if [ ! -x /usr/bin/time ]; then
-    say "installing GNU time (peak RSS)"
-    apt-get install -y -q time >/dev/null || die "/usr/bin/time missing and 'apt-get install time' failed"
-fi
-
-# ---- build sluice (Release, its own build dir) ------------------------------------------------
-if [ -z "$sluice_bin" ]; then
-    build=$repo/bench/build
-    say "building sluice (Release) in $build"
-    mkdir -p "$build"
-    cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSLUICE_TESTS=OFF \
-        >"$build/bench-build.log" 2>&1 &&
-        cmake --build "$build" -j"$(nproc)" --target sluice >>"$build/bench-build.log" 2>&1 ||
-        { tail -30 "$build/bench-build.log" >&2; die "build failed (see $build/bench-build.log)"; }
-    sluice_bin=$build/sluice
-fi
-[ -x "$sluice_bin" ] || die "no sluice binary at $sluice_bin"
-
-# ---- private PostgreSQL -----------------------------------------------------------------------
-tmp=$(mktemp -d /tmp/sluice-bench.XXXXXX)
-chmod 755 "$tmp"
-pg_data=$tmp/pg
-child=
-
-as_owner() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-cleanup() {
-    if [ -n "$child" ]; then   # /usr/bin/time -> timeout -> client: timeout passes TERM on
-        for pid in $(pgrep -P "$child" || true); do kill "$pid" 2>/dev/null || true; done
-        wait "$child" 2>/dev/null || true
-    fi
-    [ -f "$pg_data/postmaster.pid" ] && as_owner "$pg_bin/pg_ctl" -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 20000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-    done
-}
-
-mkdir -p "$pg_data"
-[ "$(id -u)" = 0 ] && chown postgres: "$pg_data"
-as_owner "$pg_bin/initdb" -D "$pg_data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$tmp/initdb.log" 2>&1 ||
-    { cat "$tmp/initdb.log" >&2; die "initdb failed"; }
-port=$(free_port)
-nslots=$((runs * 3))
-cat >>"$pg_data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$pg_data'
-wal_level = logical
-max_replication_slots = $((nslots + 4))
-max_wal_senders = $((nslots + 4))
-fsync = off
-shared_buffers = 256MB
-max_wal_size = 8GB
-checkpoint_timeout = 30min
-autovacuum = off
-EOF
-as_owner "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w -t 60 start >/dev/null ||
-    { cat "$pg_data/server.log" >&2; die "PostgreSQL did not start"; }
-export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=postgres
-conninfo="host=127.0.0.1 port=$port user=postgres dbname=bench"
-q() { psql -X -q -v ON_ERROR_STOP=1 -At -d bench -c "$1"; }
-
-psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE bench" >/dev/null
-q "CREATE TABLE public.orders (
-       id         int8 PRIMARY KEY,
-       customer   text NOT NULL,
-       amount     numeric(12,2) NOT NULL,
-       created_at timestamptz NOT NULL,
-       paid       bool NOT NULL,
-       attrs      jsonb
-   );
-   CREATE PUBLICATION bench_pub FOR TABLE public.orders;"
+bench_build_sluice
+tools=(recvlogical none debezium)
+bench_pg_start $((runs * ${#tools[@]}))
+bench_orders_create
 
 # Every run gets its own slot, all created before the workload: identical WAL for each.
-tools=(recvlogical none debezium)
 for ((r = 1; r <= runs; r++)); do
     for t in "${tools[@]}"; do
         q "SELECT lsn FROM pg_create_logical_replication_slot('bench_${t}_$r', 'pgoutput')" >/dev/null
@@ -162,7 +77,6 @@ total=$((rows + updates))
 say "workload done in $(($(date +%s) - gen_start))s: end LSN $end_lsn, $((wal_bytes / 1048576)) MiB of WAL"
 
 # ---- runs -------------------------------------------------------------------------------------
-now_ns() { date +%s%N; }
 
 # run_one TOOL RUN: drain slot bench_TOOL_RUN up to end_lsn; sets run_ms, run_rss (peak RSS,
 # KiB) and run_cpu (the client's user + system CPU seconds).
@@ -221,11 +135,8 @@ label() {
     debezium) echo "sluice capture --format debezium (Debezium JSON → /dev/null)" ;;
     esac
 }
-cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$repo" diff --quiet HEAD -- firmware 2>/dev/null || commit="$commit+changes"
 echo
-echo "sluice $commit, $(q "SELECT version()" | cut -d, -f1), $(nproc) x $cpu_model, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine
 echo "rows: $total ($rows inserts + $updates updates, $((rows / tx_rows + updates / tx_rows)) transactions), WAL: $((wal_bytes / 1048576)) MiB, runs: $runs (alternating)"
 echo
 echo "| client | best wall time (s) | all runs (s) | rows/s (best) | ratio to pg_recvlogical, best (median) | client CPU per run, user+sys (s) | peak RSS (MiB) |"

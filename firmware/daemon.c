@@ -18,6 +18,9 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "pipeline/pipeline.h"
+#include "sinks/kafka/kafka_conf.h"
+#include "sinks/kafka/kafka_embedded.h"
+#include "sinks/kafka/kafka_browser.h"
 #include "store/config_file.h"
 #include "store/sessions.h"
 #include "store/users.h"
@@ -38,6 +41,8 @@ struct sluice_daemon {
     loop *loop;
     api_server *api;
     pipeline *pipeline;
+    kafka_browser *kafka_browser;   /* the console's message browser; NULL when Kafka is off */
+    kafka_embedded *kafka_embedded;  /* kafka.brokers = embedded: lives as long as the daemon */
     int pipe_rd, pipe_wr;
     time_t started;
     metric *m_uptime, *m_reloads, *m_reload_failures;
@@ -157,6 +162,20 @@ static void daemon_metrics_register(sluice_daemon *d)
                                            "Configuration reloads (SIGHUP) that failed.", NULL);
 }
 
+/* kafka.brokers = embedded: start the in-memory broker; it lives as long as the daemon so its
+ * topics outlive pipeline restarts. */
+static int daemon_kafka_embedded_start(sluice_daemon *d, char *err, size_t errlen)
+{
+    const char *brokers = config_get(d->config, "kafka.brokers");
+    if (!brokers || strcmp(brokers, KAFKA_EMBEDDED) != 0)
+        return 0;
+    if (!(d->kafka_embedded = kafka_embedded_create(1, err, errlen)))
+        return -1;
+    log_fields(LOG_WARN, "kafka", "embedded broker started: in memory only, not durable; for trials",
+               "bootstrap", kafka_embedded_bootstraps(d->kafka_embedded), NULL);
+    return 0;
+}
+
 sluice_daemon *daemon_create(const daemon_options *opts, char *err, size_t errlen)
 {
     char path[4096];
@@ -192,6 +211,8 @@ sluice_daemon *daemon_create(const daemon_options *opts, char *err, size_t errle
         goto fail;
     }
     daemon_metrics_register(d);
+    if (daemon_kafka_embedded_start(d, err, errlen) < 0)
+        goto fail;
     health_set(d->health, "store", HEALTH_OK, path);
     health_set(d->health, "console", HEALTH_STARTING, NULL);
     if (daemon_signals_install(d, err, errlen) < 0)
@@ -272,6 +293,14 @@ int daemon_run(sluice_daemon *d)
         .listen = listen,
         .session_ttl = (long)(config_duration_ms(d->config, "console.session_ttl") / 1000),
     };
+    kafka_options ko;
+    kafka_options_from_config(d->config, NULL, &ko);
+    if (ko.brokers) {
+        const char *bs = d->kafka_embedded ? kafka_embedded_bootstraps(d->kafka_embedded) : ko.brokers;
+        if (!(d->kafka_browser = kafka_browser_create(&ko, bs, d->kafka_embedded != NULL, err, sizeof err)))
+            log_error("kafka", "the console's message browser is off: %s", err);
+    }
+    deps.kafka = d->kafka_browser;
     if (!(d->api = api_server_start(&deps, err, sizeof err))) {
         log_error("console", "cannot start the console on %s: %s", listen, err);
         return 1;
@@ -281,7 +310,11 @@ int daemon_run(sluice_daemon *d)
     printf("console: http://%s/\n", listen);
     fflush(stdout);
 
-    d->pipeline = pipeline_start(d->config, d->store, d->metrics, d->health, err, sizeof err);
+    pipeline_deps pdeps = {.store = d->store,
+                           .metrics = d->metrics,
+                           .health = d->health,
+                           .kafka_embedded = d->kafka_embedded};
+    d->pipeline = pipeline_start(d->config, &pdeps, err, sizeof err);
     if (!d->pipeline && err[0]) {
         log_error("pipeline", "cannot start the pipeline: %s", err);
         health_set(d->health, "capture", HEALTH_DOWN, err);
@@ -297,6 +330,8 @@ int daemon_run(sluice_daemon *d)
     d->pipeline = NULL;
     api_server_stop(d->api);
     d->api = NULL;
+    kafka_browser_destroy(d->kafka_browser);
+    d->kafka_browser = NULL;
     log_info("daemon", "stopped");
     return rc;
 }
@@ -307,6 +342,8 @@ void daemon_destroy(sluice_daemon *d)
         return;
     pipeline_stop(d->pipeline);
     api_server_stop(d->api);
+    kafka_browser_destroy(d->kafka_browser);
+    kafka_embedded_destroy(d->kafka_embedded);
     if (d->pipe_wr >= 0) {
         signal_pipe_fd = -1;
         close(d->pipe_wr);
@@ -325,4 +362,8 @@ void daemon_destroy(sluice_daemon *d)
 store *daemon_store(sluice_daemon *d) { return d->store; }
 metrics *daemon_metrics(sluice_daemon *d) { return d->metrics; }
 health *daemon_health(sluice_daemon *d) { return d->health; }
+const char *daemon_kafka_bootstrap(const sluice_daemon *d)
+{
+    return d->kafka_embedded ? kafka_embedded_bootstraps(d->kafka_embedded) : NULL;
+}
 int daemon_stop_requested(const sluice_daemon *d) { (void)d; return signal_stop != 0; }

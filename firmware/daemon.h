@@ -32,6 +32,8 @@ void daemon_destroy(sluice_daemon *d);
 store *daemon_store(sluice_daemon *d);
 metrics *daemon_metrics(sluice_daemon *d);
 health *daemon_health(sluice_daemon *d);
+/* The embedded Kafka broker's bootstrap servers, or NULL when it is not running. */
+const char *daemon_kafka_bootstrap(const sluice_daemon *d);
 /* 1 once SIGTERM/SIGINT arrived (usable before daemon_run, e.g. while the demo starts up). */
 int daemon_stop_requested(const sluice_daemon *d);
 

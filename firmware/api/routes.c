@@ -23,6 +23,8 @@ const api_route api_routes[] = {
     {"GET", "/api/v1/settings", ROLE_VIEWER, api_settings_list, 0},
     {"POST", "/api/v1/capture/snapshots", ROLE_OPERATOR, api_capture_snapshot, 0},
     {"PUT", "/api/v1/settings/{key}", ROLE_ADMIN, api_settings_put, 0},
+    {"GET", "/api/v1/kafka/topics", ROLE_VIEWER, api_kafka_topics, 0},
+    {"GET", "/api/v1/kafka/topics/{topic}/messages", ROLE_VIEWER, api_kafka_messages, 0},
     {NULL, NULL, ROLE_NONE, NULL, 0},
 };
 

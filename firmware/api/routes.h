@@ -17,7 +17,7 @@
 
 #define API_BODY_MAX (64 * 1024)          /* larger request bodies get 413 */
 #define API_SESSION_COOKIE "sluice_session"
-#define API_PARAM_MAX 128                 /* longest {param} path segment */
+#define API_PARAM_MAX 255                 /* longest {param} path segment (Kafka topics: 249) */
 #define API_DEFAULT_SESSION_TTL 43200L    /* when deps->session_ttl is not positive */
 
 typedef struct api_request {
@@ -83,5 +83,7 @@ void api_status_get(api_request *req);        /* api_status.c */
 void api_capture_snapshot(api_request *req);  /* api_capture.c */
 void api_settings_list(api_request *req);     /* api_settings.c */
 void api_settings_put(api_request *req);
+void api_kafka_topics(api_request *req);      /* api_kafka.c */
+void api_kafka_messages(api_request *req);
 
 #endif

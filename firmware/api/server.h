@@ -12,6 +12,8 @@
 #include "core/metrics.h"
 #include "store/store.h"
 
+typedef struct kafka_browser kafka_browser;   /* sinks/kafka/kafka_browser.h */
+
 typedef struct api_deps {
     store *store;
     metrics *metrics;
@@ -20,6 +22,7 @@ typedef struct api_deps {
     time_t started;        /* unix seconds, for uptime */
     const char *listen;    /* "host:port" */
     long session_ttl;      /* seconds */
+    kafka_browser *kafka;  /* the Kafka message browser; NULL when Kafka is off */
 } api_deps;
 
 typedef struct api_server api_server;

@@ -48,6 +48,7 @@ struct capture {
     volatile sig_atomic_t *stop;
     int sink_failed;                 /* a sink returned an error: the capture must stop */
     uint64_t last_commit_end;        /* end LSN of the last transaction handed to the sinks */
+    int replayed_tx;                 /* the transaction being decoded was handed over before */
     uint64_t nontx_lsn;              /* last non-transactional message (heartbeat, signal) ... */
     uint64_t nontx_floor;            /* ... and last_commit_end when it arrived */
     table_metrics *by_table;         /* per-table event counters, open addressing by oid */
@@ -172,6 +173,12 @@ static int capture_on_begin(void *arg, const tx_info *tx, char *err, size_t errl
     capture *c = arg;
     c->cur_tx = *tx;
     c->in_tx = 1;
+    /* After a reconnect the server resends every transaction after the confirmed position; those
+     * this process already handed over (committed before the last one) are not handed over again:
+     * an asynchronous sink may still hold them, and a second copy would be a duplicate. */
+    c->replayed_tx = tx->final_lsn < c->last_commit_end;
+    if (c->replayed_tx)
+        return 0;
     for (size_t i = 0; i < c->nsinks; i++) {
         if (c->sinks[i].ops->begin && c->sinks[i].ops->begin(c->sinks[i].self, tx, err, errlen) < 0) {
             c->sink_failed = 1;
@@ -184,6 +191,8 @@ static int capture_on_begin(void *arg, const tx_info *tx, char *err, size_t errl
 static int capture_to_sinks(void *arg, const event *ev, char *err, size_t errlen)
 {
     capture *c = arg;
+    if (c->replayed_tx)
+        return 0;
     const char *op = strchr(capture_ops, (char)ev->op);
     if (op) {
         table_metrics *tm = capture_table_metrics(c, ev->table);
@@ -204,6 +213,8 @@ static int capture_to_sinks(void *arg, const event *ev, char *err, size_t errlen
 static int capture_on_change(void *arg, const event *ev, char *err, size_t errlen)
 {
     capture *c = arg;
+    if (c->replayed_tx)
+        return 0;
     pg_incremental_on_change(c->inc, ev);
     return capture_to_sinks(arg, ev, err, errlen);
 }
@@ -212,6 +223,10 @@ static int capture_on_commit(void *arg, const tx_info *tx, char *err, size_t err
 {
     capture *c = arg;
     c->in_tx = 0;
+    if (c->replayed_tx) {
+        c->replayed_tx = 0;
+        return 0;
+    }
     for (size_t i = 0; i < c->nsinks; i++) {
         if (c->sinks[i].ops->commit && c->sinks[i].ops->commit(c->sinks[i].self, tx, err, errlen) < 0) {
             c->sink_failed = 1;
@@ -268,11 +283,11 @@ static pg_decode_handler capture_handler(capture *c)
     };
 }
 
-/* Flush every sink; on success the ack tracker knows what is durable. */
-static int capture_sinks_flush(capture *c, char *err, size_t errlen)
+/* Flush every sink. With wait set, return only once every sink has made everything durable. */
+static int capture_sinks_flush(capture *c, int wait, char *err, size_t errlen)
 {
     for (size_t i = 0; i < c->nsinks; i++) {
-        if (c->sinks[i].ops->flush(c->sinks[i].self, err, errlen) < 0) {
+        if (c->sinks[i].ops->flush(c->sinks[i].self, wait, err, errlen) < 0) {
             c->sink_failed = 1;
             return -1;
         }
@@ -360,7 +375,8 @@ static session_result session_snapshot(capture *c, session *s, const char *snaps
     if (pg_snapshot_run(s->conn, c->schema, &so, &h, c->m, (volatile int *)c->stop, s->err,
                         sizeof s->err) < 0)
         return c->sink_failed ? SESSION_FATAL : (*c->stop ? SESSION_STOPPED : SESSION_RETRY);
-    if (capture_sinks_flush(c, s->err, sizeof s->err) < 0)
+    /* The snapshot counts as done only once every row of it is durable in every sink. */
+    if (capture_sinks_flush(c, 1, s->err, sizeof s->err) < 0)
         return SESSION_FATAL;
     if (capture_state_record(c->st, c->o.slot, 1, consistent_lsn, s->err, sizeof s->err) < 0)
         return SESSION_FATAL;
@@ -397,9 +413,9 @@ static void session_retained_wal(capture *c, session *s)
 }
 
 /* Flush the sinks and confirm to the server what every sink has made durable. */
-static session_result session_confirm(capture *c, session *s, int64_t now)
+static session_result session_confirm(capture *c, session *s, int64_t now, int wait)
 {
-    if (capture_sinks_flush(c, s->err, sizeof s->err) < 0)
+    if (capture_sinks_flush(c, wait, s->err, sizeof s->err) < 0)
         return SESSION_FATAL;
     uint64_t flushed = ack_tracker_flushed(c->ack);
     if (c->nontx_lsn > flushed && flushed >= c->nontx_floor)
@@ -463,13 +479,13 @@ static session_result session_stream(capture *c, session *s, uint64_t start_lsn)
             return SESSION_RETRY;
         now = loop_now_ms();
         if (now >= next_flush) {
-            session_result r = session_confirm(c, s, now);
+            session_result r = session_confirm(c, s, now, 0);
             if (r != SESSION_CONTINUE)
                 return r;
             next_flush = now + c->o.flush_interval_ms;
         }
     }
-    session_result r = session_confirm(c, s, loop_now_ms());
+    session_result r = session_confirm(c, s, loop_now_ms(), 1);
     return r == SESSION_CONTINUE ? SESSION_STOPPED : r;
 }
 

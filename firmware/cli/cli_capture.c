@@ -103,7 +103,9 @@ static int capture_cli_parse(int argc, char **argv, capture_cli *a)
 static int capture_cli_sink(const capture_cli *a, const char *dbname, ack_tracker *ack, sink *out,
                             char *err, size_t errlen)
 {
-    file_sink_options fo = {.path = a->output, .encoding = {.name = a->name, .db = dbname}};
+    /* decimals as strings, time.precision.mode adaptive: what the capture tests compare */
+    file_sink_options fo = {.path = a->output,
+                            .encoding = {.name = a->name, .db = dbname, .decimal = DECIMAL_STRING, .time = TIME_ADAPTIVE}};
     sink inner = {0};
     uint64_t end_lsn;
     int rc = a->format && strcmp(a->format, "none") == 0 ? null_sink_create(ack, 0, &inner, err, errlen)

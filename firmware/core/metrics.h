@@ -1,9 +1,10 @@
-/* metrics: a registry of counters and gauges rendered in the Prometheus text format.
+/* metrics: a registry of counters, gauges and histograms rendered in the Prometheus text format.
  * Metrics are created once (at start-up) and then updated from any thread.
  * Ownership: the registry owns every metric; metric pointers stay valid until metrics_destroy(). */
 #ifndef SLUICE_CORE_METRICS_H
 #define SLUICE_CORE_METRICS_H
 
+#include <stddef.h>
 #include "core/buf.h"
 
 typedef struct metrics metrics;
@@ -19,6 +20,15 @@ void metrics_destroy(metrics *m);
 metric *metrics_counter(metrics *m, const char *name, const char *help, const char *labels);
 metric *metrics_gauge(metrics *m, const char *name, const char *help, const char *labels);
 
+/* A histogram with cumulative buckets at the given upper bounds (ascending; +Inf is implied),
+ * rendered as name_bucket{le=...}, name_sum and name_count. */
+metric *metrics_histogram(metrics *m, const char *name, const char *help, const char *labels,
+                          const double *bounds, size_t nbounds);
+
+void metric_observe(metric *x, double v);   /* histograms */
+/* Histograms: the q-quantile (0 < q < 1) estimated from the buckets by linear interpolation, as
+ * Prometheus' histogram_quantile() does; 0 when empty. */
+double metric_quantile(const metric *x, double q);
 void metric_add(metric *x, double v);   /* counters: v >= 0 */
 void metric_set(metric *x, double v);   /* gauges */
 double metric_get(const metric *x);

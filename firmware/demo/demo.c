@@ -275,7 +275,9 @@ static int demo_appliance_create(demo_session *s, char *err, size_t errlen)
     char conn_env[200], file_env[PATH_MAX + 64];
     snprintf(conn_env, sizeof conn_env, "SLUICE_SOURCE_CONNINFO=%s", s->conninfo);
     snprintf(file_env, sizeof file_env, "SLUICE_FILE_PATH=%s/changes.jsonl", s->appliance_dir);
-    const char *const extra[] = {conn_env, file_env, "SLUICE_SOURCE_HEARTBEAT_INTERVAL=10s", NULL};
+    /* Kafka: the embedded broker, unless SLUICE_KAFKA_BROKERS names a real cluster. */
+    const char *const extra[] = {conn_env, file_env, "SLUICE_SOURCE_HEARTBEAT_INTERVAL=10s",
+                                 getenv("SLUICE_KAFKA_BROKERS") ? NULL : "SLUICE_KAFKA_BROKERS=embedded", NULL};
     char **env = demo_env_build(extra);
     if (!env) {
         snprintf(err, errlen, "out of memory");
@@ -349,11 +351,18 @@ static void demo_banner_print(const demo_session *s)
                (unsigned long long)s->opts.seed);
     else
         printf("  workload    off (--rate 0)\n");
-    printf("  capture     %s -> %s/changes.jsonl (Debezium JSON lines)\n"
-           "  console     http://%s/ (user admin, one-time password above)\n"
+    printf("  capture     %s -> %s/changes.jsonl (Debezium JSON lines)\n", s->conninfo, s->appliance_dir);
+    const char *bootstrap = daemon_kafka_bootstrap(s->daemon);
+    if (bootstrap)
+        printf("  kafka       embedded broker %s (in memory, not durable), topics sluice.public.<table>\n"
+               "              kcat -C -b %s -t sluice.public.orders -e\n",
+               bootstrap, bootstrap);
+    else
+        printf("  kafka       %s, topics sluice.public.<table>\n", getenv("SLUICE_KAFKA_BROKERS"));
+    printf("  console     http://%s/ (user admin, one-time password above)\n"
            "  state       %s (recreated at every start)\n"
            "Press Ctrl-C to stop the demo.\n\n",
-           s->conninfo, s->appliance_dir, s->opts.listen, s->state_dir);
+           s->opts.listen, s->state_dir);
     fflush(stdout);
 }
 

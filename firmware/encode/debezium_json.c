@@ -1,230 +1,209 @@
-/* debezium_json: Debezium-compatible JSON for keys and value envelopes (see debezium_json.h).
- * This runs once per captured row: integers and timestamps are formatted by hand and constant
- * text is appended with its length known, so no printf or strftime is on the common path. */
-#include "encode/debezium_json.h"
+/* debezium_json: the encoder object and Debezium's messages (see debezium_json.h): the value
+ * envelope, the key, heartbeats and transaction metadata, optionally wrapped with their Connect
+ * schemas. Runs once per captured row, so constant text is appended with its length known,
+ * integers are formatted by hand and each table's column-name prefixes are prepared once. */
+#include "encode/debezium_internal.h"
 
-#include <inttypes.h>
-#include <math.h>
-#include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <strings.h>
 
-#define US_PER_DAY 86400000000LL
-#define DAYS_PER_MONTH_AVG (365.25 / 12.0)   /* Debezium's MicroDuration approximation */
+/* ---- options ---------------------------------------------------------------------------------- */
 
-/* Append a string literal without strlen. */
-#define PUT_LIT(out, lit) buf_append((out), (lit), sizeof(lit) - 1)
-
-static void json_bytes_base64(buf *out, const unsigned char *p, size_t n)
+/* s trimmed equals name, ignoring case (Debezium's EnumeratedValue.parse). */
+static int mode_equal(const char *s, const char *name)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    buf_puts(out, "\"");
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        char q[4] = {tbl[(v >> 18) & 63], tbl[(v >> 12) & 63], i + 1 < n ? tbl[(v >> 6) & 63] : '=',
-                     i + 2 < n ? tbl[v & 63] : '='};
-        buf_append(out, q, 4);
-    }
-    buf_puts(out, "\"");
-}
-
-static void json_text(buf *out, const char *s, size_t len)
-{
-    /* buf_json_string needs a NUL-terminated string; values are length-delimited. */
-    PUT_LIT(out, "\"");
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        buf_append(out, s + start, i - start);
-        switch (c) {
-        case '"': PUT_LIT(out, "\\\""); break;
-        case '\\': PUT_LIT(out, "\\\\"); break;
-        case '\n': PUT_LIT(out, "\\n"); break;
-        case '\r': PUT_LIT(out, "\\r"); break;
-        case '\t': PUT_LIT(out, "\\t"); break;
-        default: buf_printf(out, "\\u%04x", c);
-        }
-        start = i + 1;
-    }
-    buf_append(out, s + start, len - start);
-    PUT_LIT(out, "\"");
-}
-
-static void json_double(buf *out, double d, int digits)
-{
-    if (isnan(d))
-        buf_puts(out, "\"NaN\"");
-    else if (isinf(d))
-        buf_puts(out, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-    else
-        buf_printf(out, "%.*g", digits, d);
-}
-
-/* n (< 10^width) as exactly width digits at p. */
-static void put_digits(char *p, unsigned v, int width)
-{
-    for (int i = width - 1; i >= 0; i--) {
-        p[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-}
-
-/* Append ".ffffff" without trailing zeros, or nothing for a whole second (Java's ISO style). */
-static void json_fraction(buf *out, int64_t frac)
-{
-    char f[7];
-    size_t n = 6;
-    if (!frac)
-        return;
-    f[0] = '.';
-    put_digits(f + 1, (unsigned)frac, 6);
-    while (f[n] == '0')
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
         n--;
-    buf_append(out, f, n + 1);
+    return n == strlen(name) && strncasecmp(s, name, n) == 0;
 }
 
-/* Proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's civil_from_days). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+int debezium_decimal_mode_parse(const char *s, decimal_mode *out)
 {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-/* ISO-8601 UTC text of Unix microseconds, fraction trimmed as Java's ISO formatter does. */
-static void json_zoned_timestamp(buf *out, int64_t us)
-{
-    if (us == INT64_MAX || us == INT64_MIN) {
-        if (us == INT64_MAX)
-            PUT_LIT(out, "\"infinity\"");
-        else
-            PUT_LIT(out, "\"-infinity\"");
-        return;
-    }
-    int64_t secs = us / 1000000, frac = us % 1000000;
-    if (frac < 0) {
-        frac += 1000000;
-        secs -= 1;
-    }
-    int64_t days = secs / 86400, sod = secs % 86400;
-    if (sod < 0) {
-        sod += 86400;
-        days -= 1;
-    }
-    int64_t year;
-    unsigned month, day;
-    civil_from_days(days, &year, &month, &day);
-    if (year >= 1000 && year <= 9999) {
-        /* "YYYY-MM-DDTHH:MM:SS", as strftime("%Y-%m-%dT%H:%M:%S") writes four-digit years */
-        char t[21] = "\"YYYY-MM-DDTHH:MM:SS";
-        put_digits(t + 1, (unsigned)year, 4);
-        put_digits(t + 6, month, 2);
-        put_digits(t + 9, day, 2);
-        put_digits(t + 12, (unsigned)(sod / 3600), 2);
-        put_digits(t + 15, (unsigned)(sod / 60 % 60), 2);
-        put_digits(t + 18, (unsigned)(sod % 60), 2);
-        buf_append(out, t, sizeof t - 1);
-    } else {
-        time_t t = (time_t)secs;
-        struct tm tm;
-        char text[64];
-        gmtime_r(&t, &tm);
-        strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-        buf_printf(out, "\"%s", text);
-    }
-    json_fraction(out, frac);
-    PUT_LIT(out, "Z\"");
-}
-
-static void json_zoned_time(buf *out, int64_t us_local, int32_t offset_s)
-{
-    int64_t us = us_local - (int64_t)offset_s * 1000000;
-    us %= US_PER_DAY;
-    if (us < 0)
-        us += US_PER_DAY;
-    int64_t s = us / 1000000, frac = us % 1000000;
-    char t[10] = "\"HH:MM:SS";
-    put_digits(t + 1, (unsigned)(s / 3600), 2);
-    put_digits(t + 4, (unsigned)(s / 60 % 60), 2);
-    put_digits(t + 7, (unsigned)(s % 60), 2);
-    buf_append(out, t, sizeof t - 1);
-    json_fraction(out, frac);
-    PUT_LIT(out, "Z\"");
-}
-
-static void json_value(buf *out, const column_def *col, const value *v, const debezium_options *o)
-{
-    if (v->state == VALUE_IS_NULL) {
-        PUT_LIT(out, "null");
-        return;
-    }
-    if (v->state == VALUE_UNAVAILABLE) {
-        PUT_LIT(out, "\"" DEBEZIUM_UNAVAILABLE "\"");
-        return;
-    }
-    switch (col->kind) {
-    case VALUE_BOOL:
-        if (v->v.b)
-            PUT_LIT(out, "true");
-        else
-            PUT_LIT(out, "false");
-        break;
-    case VALUE_INT16:
-    case VALUE_INT32:
-    case VALUE_INT64:
-    case VALUE_DATE:
-    case VALUE_TIME:
-    case VALUE_TIMESTAMP: buf_put_i64(out, v->v.i); break;
-    case VALUE_FLOAT32: json_double(out, v->v.f, 9); break;
-    case VALUE_FLOAT64: json_double(out, v->v.f, 17); break;
-    case VALUE_NUMERIC:
-        if (o->decimal == DECIMAL_DOUBLE) {
-            char num[128]; /* values are length-delimited: copy before strtod */
-            size_t n = v->len < sizeof num - 1 ? v->len : sizeof num - 1;
-            memcpy(num, v->s, n);
-            num[n] = '\0';
-            json_double(out, strtod(num, NULL), 17);
-        } else {
-            json_text(out, v->s, v->len);
+    static const struct { const char *name; decimal_mode mode; } modes[] = {
+        {"precise", DECIMAL_PRECISE}, {"double", DECIMAL_DOUBLE}, {"string", DECIMAL_STRING}};
+    for (size_t i = 0; s && i < sizeof modes / sizeof modes[0]; i++) {
+        if (mode_equal(s, modes[i].name)) {
+            *out = modes[i].mode;
+            return 0;
         }
-        break;
-    case VALUE_MONEY: {
-        uint64_t cents = v->v.i < 0 ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i;
-        if (o->decimal == DECIMAL_DOUBLE)
-            json_double(out, (double)v->v.i / 100.0, 17);
-        else
-            buf_printf(out, "\"%s%" PRIu64 ".%02u\"", v->v.i < 0 ? "-" : "", cents / 100,
-                       (unsigned)(cents % 100));
-        break;
     }
-    case VALUE_BYTES: json_bytes_base64(out, (const unsigned char *)v->s, v->len); break;
-    case VALUE_TIMESTAMPTZ: json_zoned_timestamp(out, v->v.i); break;
-    case VALUE_TIMETZ: json_zoned_time(out, v->v.i, v->tz_offset); break;
-    case VALUE_INTERVAL: {
-        double days = v->v.interval.days + v->v.interval.months * DAYS_PER_MONTH_AVG;
-        buf_put_i64(out, (int64_t)(days * (double)US_PER_DAY) + v->v.interval.us);
-        break;
-    }
-    default: json_text(out, v->s, v->len); break;
-    }
+    return -1;
 }
 
-static void json_row(buf *out, const table_def *t, const value *row, int key_only,
-                     const debezium_options *o)
+int debezium_time_mode_parse(const char *s, time_precision_mode *out)
 {
+    static const struct { const char *name; time_precision_mode mode; } modes[] = {
+        {"adaptive", TIME_ADAPTIVE},
+        {"adaptive_time_microseconds", TIME_ADAPTIVE_MICROSECONDS},
+        {"connect", TIME_CONNECT}};
+    for (size_t i = 0; s && i < sizeof modes / sizeof modes[0]; i++) {
+        if (mode_equal(s, modes[i].name)) {
+            *out = modes[i].mode;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- encoder and its table cache ---------------------------------------------------------------- */
+
+debezium_encoder *debezium_encoder_create(const debezium_options *o)
+{
+    debezium_encoder *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->o = *o;
+    e->name = strdup(o->name ? o->name : "sluice");
+    e->db = strdup(o->db ? o->db : "");
+    e->scratch = arena_create(0);
+    if (!e->name || !e->db || !e->scratch) {
+        debezium_encoder_destroy(e);
+        return NULL;
+    }
+    e->o.name = e->name;
+    e->o.db = e->db;
+    PUT_LIT(&e->source_head, ",\"source\":{\"version\":\"" SLUICE_VERSION "\",\"connector\":\"postgresql\",\"name\":");
+    dbz_json_cstr(&e->source_head, e->name);
+    PUT_LIT(&e->source_head, ",\"ts_ms\":");
+    PUT_LIT(&e->source_db, "\",\"db\":");
+    dbz_json_cstr(&e->source_db, e->db);
+    /* sequence: [last commit LSN, this LSN] as decimal strings, as Debezium writes it. */
+    PUT_LIT(&e->source_db, ",\"sequence\":\"[\\\"");
+    return e;
+}
+
+int debezium_encoder_add_enum(debezium_encoder *e, uint32_t type_oid, const char *allowed)
+{
+    dbz_enum *n = calloc(1, sizeof *n);
+    if (!n || !(n->allowed = strdup(allowed ? allowed : ""))) {
+        free(n);
+        return -1;
+    }
+    n->type_oid = type_oid;
+    n->next = e->enums;
+    e->enums = n;
+    return 0;
+}
+
+const char *dbz_enum_allowed(const debezium_encoder *e, uint32_t type_oid)
+{
+    for (const dbz_enum *n = e->enums; n; n = n->next)
+        if (n->type_oid == type_oid)
+            return n->allowed;
+    return NULL;
+}
+
+static void table_free(dbz_table *tt)
+{
+    if (!tt)
+        return;
+    buf_free(&tt->names);
+    buf_free(&tt->source_table);
+    free(tt->name_off);
+    free(tt->key_schema);
+    free(tt->value_schema);
+    free(tt);
+}
+
+void debezium_encoder_destroy(debezium_encoder *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->tcap; i++)
+        table_free(e->tables[i]);
+    free(e->tables);
+    arena_destroy(e->scratch);
+    buf_free(&e->tmp);
+    while (e->enums) {
+        dbz_enum *n = e->enums;
+        e->enums = n->next;
+        free(n->allowed);
+        free(n);
+    }
+    buf_free(&e->source_head);
+    buf_free(&e->source_db);
+    free(e->name);
+    free(e->db);
+    free(e);
+}
+
+static size_t table_hash(const table_def *t, size_t mask)
+{
+    uintptr_t p = (uintptr_t)t;
+    p ^= p >> 17;
+    p *= (uintptr_t)0x9E3779B97F4A7C15ULL;
+    return (size_t)(p >> 7) & mask;
+}
+
+static void table_insert(dbz_table **slots, size_t cap, dbz_table *tt)
+{
+    size_t i = table_hash(tt->t, cap - 1);
+    while (slots[i])
+        i = (i + 1) & (cap - 1);
+    slots[i] = tt;
+}
+
+static dbz_table *table_prepare(const table_def *t)
+{
+    dbz_table *tt = calloc(1, sizeof *tt);
+    if (!tt)
+        abort();
+    tt->t = t;
+    tt->name_off = malloc(((size_t)t->ncols + 1) * sizeof *tt->name_off);
+    if (!tt->name_off)
+        abort();
+    for (int i = 0; i < t->ncols; i++) {
+        tt->name_off[i] = tt->names.len;
+        dbz_json_cstr(&tt->names, t->cols[i].name);
+        PUT_LIT(&tt->names, ":");
+        tt->nkeys += t->cols[i].is_key != 0;
+    }
+    tt->name_off[t->ncols] = tt->names.len;
+    PUT_LIT(&tt->source_table, ",\"schema\":");
+    dbz_json_cstr(&tt->source_table, t->schema);
+    PUT_LIT(&tt->source_table, ",\"table\":");
+    dbz_json_cstr(&tt->source_table, t->name);
+    return tt;
+}
+
+static dbz_table *table_get(debezium_encoder *e, const table_def *t)
+{
+    if (e->last && e->last->t == t)   /* runs of events of one table are the common case */
+        return e->last;
+    if (e->tcap) {
+        size_t i = table_hash(t, e->tcap - 1);
+        for (; e->tables[i]; i = (i + 1) & (e->tcap - 1))
+            if (e->tables[i]->t == t)
+                return e->last = e->tables[i];
+    }
+    if ((e->tcount + 1) * 2 > e->tcap) {
+        size_t cap = e->tcap ? e->tcap * 2 : 16;
+        dbz_table **slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            abort();
+        for (size_t i = 0; i < e->tcap; i++)
+            if (e->tables[i])
+                table_insert(slots, cap, e->tables[i]);
+        free(e->tables);
+        e->tables = slots;
+        e->tcap = cap;
+    }
+    dbz_table *tt = table_prepare(t);
+    table_insert(e->tables, e->tcap, tt);
+    e->tcount++;
+    return e->last = tt;
+}
+
+/* ---- rows ------------------------------------------------------------------------------------- */
+
+static void json_row(debezium_encoder *e, buf *out, const dbz_table *tt, const value *row, int key_only)
+{
+    const table_def *t = tt->t;
     if (!row) {
         PUT_LIT(out, "null");
         return;
@@ -233,12 +212,11 @@ static void json_row(buf *out, const table_def *t, const value *row, int key_onl
     for (int i = 0; i < t->ncols; i++) {
         if (i)
             PUT_LIT(out, ",");
-        buf_json_string(out, t->cols[i].name);
-        PUT_LIT(out, ":");
+        buf_append(out, tt->names.data + tt->name_off[i], tt->name_off[i + 1] - tt->name_off[i]);
         if (key_only && !t->cols[i].is_key)
             PUT_LIT(out, "null");
         else
-            json_value(out, &t->cols[i], &row[i], o);
+            dbz_value(e, out, &t->cols[i], &row[i]);
     }
     PUT_LIT(out, "}");
 }
@@ -253,35 +231,60 @@ static const char *snapshot_name(uint8_t s)
     }
 }
 
-void debezium_json_value(buf *out, const event *ev, const debezium_options *o, int64_t now_us)
+void debezium_tx_id(buf *out, const tx_info *tx)
+{
+    buf_put_u64(out, tx->xid);
+    PUT_LIT(out, ":");
+    buf_put_u64(out, tx->final_lsn);
+}
+
+void debezium_encode_value(debezium_encoder *e, buf *out, const event *ev, int64_t now_us,
+                           const debezium_tx_position *txpos)
 {
     const table_def *t = ev->table;
+    dbz_table *tt = table_get(e, t);
     int64_t commit_us = ev->tx ? ev->tx->commit_time_us : now_us;
+    if (e->o.schemas) {
+        if (!tt->value_schema) {
+            tt->value_schema = dbz_schema_envelope(e, t);
+            tt->value_schema_len = strlen(tt->value_schema);
+        }
+        PUT_LIT(out, "{\"schema\":");
+        buf_append(out, tt->value_schema, tt->value_schema_len);
+        PUT_LIT(out, ",\"payload\":");
+    }
     PUT_LIT(out, "{\"before\":");
-    json_row(out, t, ev->before, ev->before_key_only, o);
+    json_row(e, out, tt, ev->before, ev->before_key_only);
     PUT_LIT(out, ",\"after\":");
-    json_row(out, t, ev->after, 0, o);
-    PUT_LIT(out, ",\"source\":{\"version\":\"" SLUICE_VERSION "\",\"connector\":\"postgresql\",\"name\":");
-    buf_json_string(out, o->name ? o->name : "sluice");
-    PUT_LIT(out, ",\"ts_ms\":");
+    json_row(e, out, tt, ev->after, 0);
+    buf_append(out, e->source_head.data, e->source_head.len);
     buf_put_i64(out, commit_us / 1000);
     PUT_LIT(out, ",\"snapshot\":\"");
     buf_puts(out, snapshot_name(ev->snapshot));
-    PUT_LIT(out, "\",\"db\":");
-    buf_json_string(out, o->db ? o->db : "");
-    /* sequence: [last commit LSN, this LSN] as decimal strings, as Debezium writes it. */
-    PUT_LIT(out, ",\"sequence\":\"[\\\"");
-    buf_put_u64(out, ev->tx ? ev->tx->final_lsn : 0);
-    PUT_LIT(out, "\\\",\\\"");
+    buf_append(out, e->source_db.data, e->source_db.len);
+    if (ev->tx && ev->tx->xid) {
+        /* sequence[0] is Debezium's lastCommitLsn: the commit before this transaction's. */
+        if (ev->tx->final_lsn != e->tx_final) {
+            e->last_commit = e->tx_final;
+            e->tx_final = ev->tx->final_lsn;
+        }
+        if (e->last_commit) {
+            buf_put_u64(out, e->last_commit);
+            PUT_LIT(out, "\\\",\\\"");
+        } else {
+            out->len -= 2;   /* no commit seen yet: [null,"lsn"] */
+            PUT_LIT(out, "null,\\\"");
+        }
+    } else {
+        buf_put_u64(out, ev->tx ? ev->tx->final_lsn : 0);
+        PUT_LIT(out, "\\\",\\\"");
+    }
     buf_put_u64(out, ev->lsn);
     PUT_LIT(out, "\\\"]\",\"ts_us\":");
     buf_put_i64(out, commit_us);
     PUT_LIT(out, ",\"ts_ns\":");
     buf_put_i64(out, commit_us * 1000);
-    PUT_LIT(out, ",\"schema\":");
-    buf_json_string(out, t->schema);
-    PUT_LIT(out, ",\"table\":");
-    buf_json_string(out, t->name);
+    buf_append(out, tt->source_table.data, tt->source_table.len);
     if (ev->tx && ev->tx->xid) {
         PUT_LIT(out, ",\"txId\":");
         buf_put_u64(out, ev->tx->xid);
@@ -299,31 +302,184 @@ void debezium_json_value(buf *out, const event *ev, const debezium_options *o, i
     buf_put_i64(out, now_us);
     PUT_LIT(out, ",\"ts_ns\":");
     buf_put_i64(out, now_us * 1000);
-    PUT_LIT(out, ",\"transaction\":null}");
+    if (txpos && ev->tx) {
+        PUT_LIT(out, ",\"transaction\":{\"id\":\"");
+        debezium_tx_id(out, ev->tx);
+        PUT_LIT(out, "\",\"total_order\":");
+        buf_put_u64(out, txpos->total_order);
+        PUT_LIT(out, ",\"data_collection_order\":");
+        buf_put_u64(out, txpos->collection_order);
+        PUT_LIT(out, "}}");
+    } else {
+        PUT_LIT(out, ",\"transaction\":null}");
+    }
+    if (e->o.schemas)
+        PUT_LIT(out, "}");
 }
 
-void debezium_json_key(buf *out, const event *ev, const debezium_options *o)
+int debezium_encode_key(debezium_encoder *e, buf *out, const event *ev)
 {
     const table_def *t = ev->table;
     const value *row = ev->after ? ev->after : ev->before;
-    int any = 0;
-    for (int i = 0; i < t->ncols; i++)
-        any |= t->cols[i].is_key;
-    if (!any || !row) {
-        buf_puts(out, "null");
-        return;
+    dbz_table *tt = table_get(e, t);
+    if (!tt->nkeys || !row)
+        return 0;
+    if (e->o.schemas) {
+        if (!tt->key_schema) {
+            tt->key_schema = dbz_schema_key(e, t);
+            tt->key_schema_len = strlen(tt->key_schema);
+        }
+        PUT_LIT(out, "{\"schema\":");
+        buf_append(out, tt->key_schema, tt->key_schema_len);
+        PUT_LIT(out, ",\"payload\":");
     }
-    buf_puts(out, "{");
+    PUT_LIT(out, "{");
     int first = 1;
     for (int i = 0; i < t->ncols; i++) {
         if (!t->cols[i].is_key)
             continue;
         if (!first)
-            buf_puts(out, ",");
+            PUT_LIT(out, ",");
         first = 0;
-        buf_json_string(out, t->cols[i].name);
-        buf_puts(out, ":");
-        json_value(out, &t->cols[i], &row[i], o);
+        buf_append(out, tt->names.data + tt->name_off[i], tt->name_off[i + 1] - tt->name_off[i]);
+        dbz_value(e, out, &t->cols[i], &row[i]);
     }
-    buf_puts(out, "}");
+    PUT_LIT(out, "}");
+    if (e->o.schemas)
+        PUT_LIT(out, "}");
+    return 1;
+}
+
+/* Two present values of one column hold the same datum. */
+static int value_same(value_kind kind, const value *a, const value *b)
+{
+    switch (kind) {
+    case VALUE_BOOL: return !a->v.b == !b->v.b;
+    case VALUE_INT16:
+    case VALUE_INT32:
+    case VALUE_INT64:
+    case VALUE_MONEY:
+    case VALUE_DATE:
+    case VALUE_TIME:
+    case VALUE_TIMESTAMP:
+    case VALUE_TIMESTAMPTZ: return a->v.i == b->v.i;
+    case VALUE_TIMETZ: return a->v.i == b->v.i && a->tz_offset == b->tz_offset;
+    case VALUE_FLOAT32:
+    case VALUE_FLOAT64: return memcmp(&a->v.f, &b->v.f, sizeof a->v.f) == 0;
+    case VALUE_INTERVAL:
+        return a->v.interval.months == b->v.interval.months && a->v.interval.days == b->v.interval.days &&
+               a->v.interval.us == b->v.interval.us;
+    default: return a->len == b->len && (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
+    }
+}
+
+int debezium_key_changed(const event *ev)
+{
+    const table_def *t = ev->table;
+    if (ev->op != EVENT_UPDATE || !ev->before || !ev->after)
+        return 0;
+    for (int i = 0; i < t->ncols; i++) {
+        if (!t->cols[i].is_key)
+            continue;
+        const value *a = &ev->before[i], *b = &ev->after[i];
+        if (a->state == VALUE_UNAVAILABLE || b->state == VALUE_UNAVAILABLE)
+            continue;
+        if (a->state != b->state)
+            return 1;
+        if (a->state == VALUE_PRESENT && !value_same(t->cols[i].kind, a, b))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- heartbeats and transaction metadata ---------------------------------------------------------- */
+
+static void wrap_open(const debezium_encoder *e, buf *out, const char *schema)
+{
+    if (!e->o.schemas)
+        return;
+    PUT_LIT(out, "{\"schema\":");
+    buf_puts(out, schema);
+    PUT_LIT(out, ",\"payload\":");
+}
+
+static void wrap_close(const debezium_encoder *e, buf *out)
+{
+    if (e->o.schemas)
+        PUT_LIT(out, "}");
+}
+
+void debezium_encode_heartbeat_key(debezium_encoder *e, buf *out)
+{
+    wrap_open(e, out, dbz_schema_heartbeat_key);
+    PUT_LIT(out, "{\"serverName\":");
+    dbz_json_cstr(out, e->o.name);
+    PUT_LIT(out, "}");
+    wrap_close(e, out);
+}
+
+void debezium_encode_heartbeat_value(debezium_encoder *e, buf *out, int64_t now_us)
+{
+    wrap_open(e, out, dbz_schema_heartbeat_value);
+    PUT_LIT(out, "{\"ts_ms\":");
+    buf_put_i64(out, now_us / 1000);
+    PUT_LIT(out, "}");
+    wrap_close(e, out);
+}
+
+void debezium_encode_tx_key(debezium_encoder *e, buf *out, const tx_info *tx)
+{
+    wrap_open(e, out, dbz_schema_tx_key);
+    PUT_LIT(out, "{\"id\":\"");
+    debezium_tx_id(out, tx);
+    PUT_LIT(out, "\"}");
+    wrap_close(e, out);
+}
+
+static void tx_value_head(buf *out, const char *status, const tx_info *tx)
+{
+    PUT_LIT(out, "{\"status\":\"");
+    buf_puts(out, status);
+    PUT_LIT(out, "\",\"id\":\"");
+    debezium_tx_id(out, tx);
+    PUT_LIT(out, "\"");
+}
+
+void debezium_encode_tx_begin(debezium_encoder *e, buf *out, const tx_info *tx)
+{
+    wrap_open(e, out, dbz_schema_tx_value);
+    tx_value_head(out, "BEGIN", tx);
+    PUT_LIT(out, ",\"event_count\":null,\"data_collections\":null,\"ts_ms\":");
+    buf_put_i64(out, tx->commit_time_us / 1000);
+    PUT_LIT(out, "}");
+    wrap_close(e, out);
+}
+
+void debezium_encode_tx_end(debezium_encoder *e, buf *out, const tx_info *tx, uint64_t event_count,
+                            const debezium_collection_count *collections, size_t ncollections)
+{
+    wrap_open(e, out, dbz_schema_tx_value);
+    tx_value_head(out, "END", tx);
+    PUT_LIT(out, ",\"event_count\":");
+    buf_put_u64(out, event_count);
+    PUT_LIT(out, ",\"data_collections\":[");
+    buf name = BUF_INIT;
+    for (size_t i = 0; i < ncollections; i++) {
+        if (i)
+            PUT_LIT(out, ",");
+        buf_reset(&name);
+        buf_puts(&name, collections[i].schema);
+        buf_append(&name, ".", 1);
+        buf_puts(&name, collections[i].table);
+        PUT_LIT(out, "{\"data_collection\":");
+        dbz_json_text(out, name.data, name.len);
+        PUT_LIT(out, ",\"event_count\":");
+        buf_put_u64(out, collections[i].count);
+        PUT_LIT(out, "}");
+    }
+    buf_free(&name);
+    PUT_LIT(out, "],\"ts_ms\":");
+    buf_put_i64(out, tx->commit_time_us / 1000);
+    PUT_LIT(out, "}");
+    wrap_close(e, out);
 }

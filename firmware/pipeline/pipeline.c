@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "pipeline/ack.h"
 #include "sinks/file/file_sink.h"
+#include "sinks/kafka/kafka_sink.h"
 
 #define PIPELINE_MAX_SINKS 4
 
@@ -60,17 +61,58 @@ void pipeline_stop(pipeline *p)
     free(p);
 }
 
-pipeline *pipeline_start(const config *cfg, store *st, metrics *m, health *h, char *err, size_t errlen)
+/* The enabled sinks, in ack-tracker order. */
+static int pipeline_sinks_create(pipeline *p, const config *cfg, const pipeline_deps *deps, char *err,
+                                 size_t errlen)
+{
+    const char *file_path = config_get(cfg, "file.path");
+    kafka_options ko;
+    kafka_options_from_config(cfg, p->dbname, &ko);
+    size_t n = (file_path != NULL) + (ko.brokers != NULL);
+    if (!(p->ack = ack_tracker_create(n, 0))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (file_path) {
+        file_sink_options fo = {.path = file_path,
+                                .encoding = {.name = "sluice", .db = p->dbname, .decimal = DECIMAL_STRING}};
+        if (file_sink_create(&fo, p->ack, p->nsinks, &p->sinks[p->nsinks], err, errlen) < 0)
+            return -1;
+        p->nsinks++;
+        log_info("pipeline", "sink: file %s", file_path);
+    }
+    if (ko.brokers) {
+        int embedded = strcmp(ko.brokers, KAFKA_EMBEDDED) == 0;
+        if (embedded && !deps->kafka_embedded) {
+            snprintf(err, errlen, "kafka.brokers is embedded but the embedded broker is not running");
+            return -1;
+        }
+        kafka_sink_deps kd = {.ack = p->ack,
+                              .ack_index = p->nsinks,
+                              .metrics = deps->metrics,
+                              .health = deps->health,
+                              .embedded = embedded ? deps->kafka_embedded : NULL,
+                              .stop = &p->stop};
+        if (kafka_sink_create(&ko, &kd, &p->sinks[p->nsinks], err, errlen) < 0)
+            return -1;
+        p->nsinks++;
+        log_info("pipeline", "sink: kafka %s, topics %s.<schema>.<table>",
+                 embedded ? "embedded broker (in memory, not durable)" : ko.brokers, ko.topic_prefix);
+    }
+    return 0;
+}
+
+pipeline *pipeline_start(const config *cfg, const pipeline_deps *deps, char *err, size_t errlen)
 {
     err[0] = '\0';
+    health *h = deps->health;
     const char *conninfo = config_get(cfg, "source.conninfo");
-    const char *file_path = config_get(cfg, "file.path");
     if (!conninfo) {
         health_set(h, "capture", HEALTH_DISABLED, "no source: set source.conninfo");
         return NULL;
     }
-    if (!file_path) {
-        health_set(h, "capture", HEALTH_DISABLED, "no sink enabled: set file.path");
+    if (!config_get(cfg, "file.path") && !config_get(cfg, "kafka.brokers")) {
+        health_set(h, "capture", HEALTH_DISABLED, "no sink enabled: set kafka.brokers or file.path");
         return NULL;
     }
     pipeline *p = calloc(1, sizeof *p);
@@ -87,11 +129,8 @@ pipeline *pipeline_start(const config *cfg, store *st, metrics *m, health *h, ch
     p->mode = strdup(config_get(cfg, "source.snapshot_mode"));
     p->dbname = pg_conn_dbname(conninfo);
 
-    p->ack = ack_tracker_create(1, 0);
-    file_sink_options fo = {.path = file_path, .encoding = {.name = "sluice", .db = p->dbname}};
-    if (!p->ack || file_sink_create(&fo, p->ack, 0, &p->sinks[0], err, errlen) < 0)
+    if (pipeline_sinks_create(p, cfg, deps, err, errlen) < 0)
         goto fail;
-    p->nsinks = 1;
     capture_options o = {
         .conninfo = p->conninfo,
         .password = p->password,
@@ -101,14 +140,14 @@ pipeline *pipeline_start(const config *cfg, store *st, metrics *m, health *h, ch
         .snapshot_mode = p->mode,
         .heartbeat_ms = (int)config_duration_ms(cfg, "source.heartbeat_interval"),
     };
-    if (!(p->capture = capture_create(&o, st, m, h, p->sinks, p->nsinks, p->ack, err, errlen)))
+    if (!(p->capture = capture_create(&o, deps->store, deps->metrics, h, p->sinks, p->nsinks, p->ack, err, errlen)))
         goto fail;
     if (pthread_create(&p->thread, NULL, pipeline_thread, p) != 0) {
         snprintf(err, errlen, "cannot start the capture thread");
         goto fail;
     }
     p->running = 1;
-    log_info("pipeline", "capture started: source database %s, sink file %s", p->dbname, file_path);
+    log_info("pipeline", "capture started: source database %s, %zu sink(s)", p->dbname, p->nsinks);
     return p;
 fail:
     if (!err[0])

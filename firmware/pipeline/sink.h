@@ -1,11 +1,14 @@
 /* sink: where captured changes go (Kafka producer, lake writers, a JSON-lines file). A sink is a
  * const ops table plus its state. The capture calls begin, change (once per event), commit for
  * each transaction in commit order (begin and commit may be NULL), and flush from time to time
- * and before stopping; flush returns once everything handed over so far is durable (an
- * asynchronous sink waits for its outstanding acknowledgements).
- * Durability is also reported continuously: when everything up to a transaction's end_lsn is
- * durable, the sink calls ack_tracker_durable() (from any thread) with that LSN; the capture
- * confirms to PostgreSQL only what every sink has made durable.
+ * and before stopping. Flush pushes out what the sink buffers. A synchronous sink (a file) is
+ * durable when flush returns; an asynchronous one (Kafka) need not wait for its
+ * acknowledgements, except when wait is set (the initial snapshot is complete, or the capture
+ * is stopping): then it returns 0 only once everything handed over is durable, and -1 with the
+ * reason when that cannot happen (a delivery failed, or it gave up waiting).
+ * Durability is reported through the ack tracker: when everything up to a transaction's end_lsn
+ * is durable, the sink calls ack_tracker_durable() (from any thread) with that LSN; the capture
+ * confirms to PostgreSQL only what every sink has made durable, never more.
  * Every op returns 0, or -1 with the reason in err (the capture then stops without confirming
  * anything further). */
 #ifndef SLUICE_PIPELINE_SINK_H
@@ -19,7 +22,7 @@ typedef struct sink_ops {
     int (*begin)(void *self, const tx_info *tx, char *err, size_t errlen);
     int (*change)(void *self, const event *ev, char *err, size_t errlen);
     int (*commit)(void *self, const tx_info *tx, char *err, size_t errlen);
-    int (*flush)(void *self, char *err, size_t errlen);
+    int (*flush)(void *self, int wait, char *err, size_t errlen);
     void (*destroy)(void *self);
 } sink_ops;
 

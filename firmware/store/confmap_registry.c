@@ -3,6 +3,8 @@
  * `sluice check` and the settings API are generated from these entries. */
 #include "store/confmap.h"
 
+#include "sinks/kafka/kafka_settings.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +176,7 @@ static const conf_module file_module = {
     COUNT(file_settings)};
 
 static const conf_module *const modules[] = {
-    &log_module, &console_module, &source_module, &file_module, &s3_module, NULL,
+    &log_module, &console_module, &source_module, &file_module, &kafka_conf_module, &s3_module, NULL,
 };
 
 const conf_module *const *confmap_modules(void)

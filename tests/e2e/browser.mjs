@@ -1,8 +1,14 @@
 // browser: drives the Sluice console in headless Debian Chromium through playwright-core.
 // Logs in with the one-time password, changes it, checks the dashboard (version, ticking uptime,
-// component table with state badges), edits settings as admin (a secret is never shown back),
-// logs out, and fails on any page error or Content-Security-Policy violation.
-// Environment: SLUICE_URL, SLUICE_ONETIME, SLUICE_VERSION_EXPECTED, SHOT_DIR, CHROMIUM (optional).
+// component table with state badges), the Topics view (Kafka message browser), edits settings as
+// admin (a secret is never shown back), logs out, and fails on any page error or
+// Content-Security-Policy violation.
+// Environment: SLUICE_URL, SLUICE_ONETIME, SLUICE_VERSION_EXPECTED, SHOT_DIR, CHROMIUM (optional),
+// SLUICE_NEW_PASSWORD (optional: the password to change to, else a random one).
+// Kafka (optional): SLUICE_KAFKA_TOPIC, a topic holding messages, makes the Topics view list it and
+// show its messages (SLUICE_KAFKA_COUNT: how many; SLUICE_KAFKA_EMBEDDED=1: the in-memory badge is
+// shown; SLUICE_KAFKA_TOMBSTONE=1: the newest message is a tombstone). Without it the Topics view
+// must say that Kafka is not configured.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +18,8 @@ const base = process.env.SLUICE_URL;
 const onetime = process.env.SLUICE_ONETIME;
 const version = process.env.SLUICE_VERSION_EXPECTED;
 const shotDir = process.env.SHOT_DIR || '.';
+const kafkaTopic = process.env.SLUICE_KAFKA_TOPIC || '';
+const kafkaCount = process.env.SLUICE_KAFKA_COUNT ? Number(process.env.SLUICE_KAFKA_COUNT) : null;
 if (!base || !onetime || !version) {
   console.error('browser.mjs: SLUICE_URL, SLUICE_ONETIME and SLUICE_VERSION_EXPECTED are required');
   process.exit(2);
@@ -39,7 +47,7 @@ try {
   page.setDefaultTimeout(10000);
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401|status of 403|status of 400/.test(m.text())) {
+    if (m.type() === 'error' && !/status of 401|status of 403|status of 400|status of 409/.test(m.text())) {
       problems.push('console error: ' + m.text());
     }
     if (/Content Security Policy/i.test(m.text())) problems.push('CSP violation: ' + m.text());
@@ -64,7 +72,7 @@ try {
   ok('the one-time password leads to the change-password form');
 
   // ---- password change -------------------------------------------------------------------------
-  const fresh = 'browser-test-' + Math.random().toString(36).slice(2, 10) + '-pw';
+  const fresh = process.env.SLUICE_NEW_PASSWORD || 'browser-test-' + Math.random().toString(36).slice(2, 10) + '-pw';
   await tid('password-current').fill(onetime);
   await tid('password-new').fill(fresh);
   await tid('password-confirm').fill(fresh + 'x');
@@ -101,6 +109,65 @@ try {
   ok('the status refreshes by itself');
   await page.screenshot({ path: join(shotDir, 'console-dashboard.png'), fullPage: true });
   ok('dashboard screenshot taken');
+
+  // ---- topics (the Kafka message browser) ------------------------------------------------------
+  await tid('nav-topics').click();
+  await tid('view-topics').waitFor({ state: 'visible' });
+  if (!kafkaTopic) {
+    await page.waitForFunction(() =>
+      /Kafka is not configured/.test(document.querySelector('[data-testid=topics-info]')?.textContent || ''));
+    ok('without Kafka the Topics view says that Kafka is not configured');
+    check(await tid('kafka-embedded').isHidden(), 'without Kafka there is no in-memory broker badge');
+  } else {
+    const row = page.locator(`[data-testid=topic-row][data-topic="${kafkaTopic}"]`);
+    await row.waitFor({ state: 'visible' });
+    ok(`the Topics view lists ${kafkaTopic}`);
+    const countText = (await row.getByTestId('topic-messages').textContent()).replace(/\D/g, '');
+    if (kafkaCount !== null) {
+      check(Number(countText) === kafkaCount, `the topic row counts ${kafkaCount} messages (${countText})`);
+    }
+    if (process.env.SLUICE_KAFKA_EMBEDDED === '1') {
+      check(await tid('kafka-embedded').isVisible(), 'the in-memory broker badge is shown');
+      check((await tid('kafka-embedded').textContent()).includes('not durable'), 'the badge says "not durable"');
+    }
+    await row.getByTestId('topic-link').click();
+    await tid('messages-card').waitFor({ state: 'visible' });
+    await page.locator('[data-testid=message]').first().waitFor({ state: 'visible' });
+    check(decodeURIComponent(new URL(page.url()).hash) === '#topics/' + kafkaTopic, 'the URL names the topic');
+    const offsets = async () => (await page.locator('[data-testid=message]').evaluateAll(
+      (els) => els.map((e) => Number(e.dataset.offset))));
+    const latest = await offsets();
+    const total = kafkaCount !== null ? kafkaCount : Number(countText);
+    check(latest.length === Math.min(20, total), `the latest ${latest.length} messages are shown`);
+    check(latest[0] === total - 1 && latest.every((o, i) => i === 0 || o === latest[i - 1] - 1),
+          `newest first (offsets ${latest[0]}..${latest[latest.length - 1]})`);
+    const values = await page.locator('[data-testid=message-value]').allTextContents();
+    check(values.some((v) => /\n\s+"op": "[rcud]"/.test(v)), 'Debezium values are pretty-printed JSON');
+    check(values.some((v) => /"after": \{/.test(v)), 'a value shows its "after" row');
+    if (process.env.SLUICE_KAFKA_TOMBSTONE === '1') {
+      const first = page.locator('[data-testid=message]').first();
+      check(await first.evaluate((e) => e.classList.contains('tombstone')), 'the newest message is shown as a tombstone');
+      check((await first.getByTestId('message-value').textContent()) === 'null', 'the tombstone value reads null');
+    }
+    check((await page.locator('[data-testid=message] .offset').first().textContent()).startsWith('offset '),
+          'messages show their offset');
+    check(((await page.locator('[data-testid=message] .time').first().textContent()) || '').length > 0,
+          'messages show their time');
+    await page.screenshot({ path: join(shotDir, 'console-topics.png') });   // the viewport: pages are long
+    ok('topics screenshot taken');
+    if (total > latest.length) {
+      await tid('messages-older').click();
+      await page.waitForFunction((o) => Number(document.querySelector('[data-testid=message]')?.dataset.offset) < o,
+                                 latest[latest.length - 1]);
+      const older = await offsets();
+      check(older.length > 0 && older.every((o) => o < latest[latest.length - 1]),
+            `"Older" pages back to offsets ${older[older.length - 1]}..${older[0]}`);
+      await tid('messages-latest').click();
+      await page.waitForFunction((o) => Number(document.querySelector('[data-testid=message]')?.dataset.offset) === o,
+                                 latest[0]);
+      ok('"Latest" returns to the newest messages');
+    }
+  }
 
   // ---- settings --------------------------------------------------------------------------------
   await tid('nav-settings').click();

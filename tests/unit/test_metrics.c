@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -49,11 +50,43 @@ static void test_metrics_rejects_bad_names_and_kind_clash(void **state)
     metrics_destroy(NULL);
 }
 
+static void test_metrics_histogram(void **state)
+{
+    (void)state;
+    metrics *m = metrics_create();
+    static const double bounds[] = {0.01, 0.1, 1};
+    metric *h = metrics_histogram(m, "lat_seconds", "Latency.", NULL, bounds, 3);
+    assert_non_null(h);
+    assert_null(metrics_gauge(m, "lat_seconds", "x", NULL)); /* kind clash */
+    assert_true(metric_quantile(h, 0.5) == 0);
+    for (int i = 0; i < 90; i++)
+        metric_observe(h, 0.005);
+    for (int i = 0; i < 9; i++)
+        metric_observe(h, 0.05);
+    metric_observe(h, 5);
+    buf out = BUF_INIT;
+    metrics_render(m, &out);
+    assert_non_null(strstr(out.data, "# TYPE lat_seconds histogram\n"));
+    assert_non_null(strstr(out.data, "lat_seconds_bucket{le=\"0.01\"} 90\n"));
+    assert_non_null(strstr(out.data, "lat_seconds_bucket{le=\"0.1\"} 99\n"));
+    assert_non_null(strstr(out.data, "lat_seconds_bucket{le=\"1\"} 99\n"));
+    assert_non_null(strstr(out.data, "lat_seconds_bucket{le=\"+Inf\"} 100\n"));
+    assert_non_null(strstr(out.data, "lat_seconds_count 100\n"));
+    /* p50 interpolates inside the first bucket; p99 lands at the top of the second; beyond the
+     * last bound the answer is the last bound, as histogram_quantile() gives. */
+    assert_true(fabs(metric_quantile(h, 0.5) - 0.01 * 50 / 90) < 1e-9);
+    assert_true(fabs(metric_quantile(h, 0.99) - 0.1) < 1e-9);
+    assert_true(fabs(metric_quantile(h, 0.999) - 1) < 1e-9);
+    buf_free(&out);
+    metrics_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_render_families),
         cmocka_unit_test(test_metrics_rejects_bad_names_and_kind_clash),
+        cmocka_unit_test(test_metrics_histogram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 // Sluice console: login, one-time password change, dashboard (status + component health, refreshed
-// every 5 s) and settings. Vanilla JS, no build step; the page's CSP forbids inline script, so all
+// every 5 s), the Kafka topic and message browser, and settings. Vanilla JS, no build step; the page's CSP forbids inline script, so all
 // behaviour lives here. Data is always inserted with textContent, never as HTML.
 'use strict';
 
@@ -14,7 +14,8 @@
   };
 
   const $ = (id) => document.getElementById(id);
-  const views = ['login', 'password', 'dashboard', 'settings'];
+  const views = ['login', 'password', 'dashboard', 'topics', 'settings'];
+  const insideViews = ['dashboard', 'topics', 'settings'];
 
   // ---- HTTP ---------------------------------------------------------------------------------
 
@@ -59,11 +60,11 @@
 
   function show(view) {
     for (const v of views) $('view-' + v).hidden = v !== view;
-    const inside = view === 'dashboard' || view === 'settings';
+    const inside = insideViews.includes(view);
     $('nav').hidden = !inside;
     $('logout').hidden = !state.user;
     $('whoami').textContent = state.user ? state.user.user + ' (' + state.user.role + ')' : '';
-    for (const v of ['dashboard', 'settings']) {
+    for (const v of insideViews) {
       $('nav-' + v).classList.toggle('active', v === view);
     }
     if (view !== 'dashboard') stopRefresh();
@@ -103,6 +104,7 @@
     if (state.user.must_change) return showPassword();
     banner('');
     if (location.hash === '#settings') return showSettings();
+    if (location.hash === '#topics' || location.hash.startsWith('#topics/')) return showTopics();
     return showDashboard();
   }
 
@@ -244,6 +246,308 @@
     state.tickTimer = setInterval(renderUptime, 1000);
   }
 
+  // ---- topics: the Kafka message browser ------------------------------------------------------
+  // #topics lists the topics; #topics/<name> also shows the latest messages of one partition,
+  // newest first, with paging to older offsets. Values are pretty-printed when they are JSON.
+
+  const PAGE = 20;
+  const browse = {
+    list: null,       // last /api/v1/kafka/topics answer
+    topic: null,      // topic shown in the messages card
+    partition: 0,
+    request: null,    // {offset, limit} of the page shown; offset null = the latest messages
+    page: null,       // last messages answer
+  };
+
+  function topicFromHash() {
+    const m = /^#topics\/(.+)$/.exec(location.hash);
+    if (!m) return null;
+    try { return decodeURIComponent(m[1]); } catch (e) { return null; }
+  }
+
+  function formatCount(n) {
+    return n === null || n === undefined ? '–' : Number(n).toLocaleString();
+  }
+
+  async function showTopics() {
+    show('topics');
+    const wanted = topicFromHash();
+    await loadTopics();
+    if (wanted) {
+      await openTopic(wanted);
+    } else {
+      browse.topic = null;
+      $('messages-card').hidden = true;
+      markSelectedTopic();
+    }
+  }
+
+  async function loadTopics() {
+    showError('topics-error', '');
+    const internal = $('topics-internal').checked;
+    let data;
+    try {
+      data = await api('GET', '/api/v1/kafka/topics' + (internal ? '?internal=true' : ''));
+    } catch (e) {
+      browse.list = null;
+      $('topics-body').textContent = '';
+      $('kafka-embedded').hidden = true;
+      if (e.status === 409) {
+        $('topics').hidden = true;
+        $('messages-card').hidden = true;
+        $('topics-info').textContent = 'Kafka is not configured. Set kafka.brokers in Settings (host:port ' +
+          'of your brokers, or "embedded" for the in-memory demo broker) and reload the appliance.';
+        $('topics-info').dataset.state = 'off';
+      } else if (e.status !== 401 && e.status !== 403) {
+        showError('topics-error', e.message);
+      }
+      return;
+    }
+    browse.list = data;
+    $('topics').hidden = false;
+    $('kafka-embedded').hidden = !data.embedded;
+    const info = $('topics-info');
+    info.dataset.state = 'on';
+    info.textContent = (data.embedded ? 'Embedded broker at ' : 'Brokers: ') + data.bootstrap + '. ' +
+      data.topics.length + ' topic' + (data.topics.length === 1 ? '' : 's') +
+      (data.hidden_internal ? ', ' + data.hidden_internal + ' internal hidden' : '') + '.';
+    const body = $('topics-body');
+    body.textContent = '';
+    for (const t of data.topics) body.appendChild(renderTopicRow(t));
+    if (data.topics.length === 0) {
+      const tr = document.createElement('tr');
+      const td = document.createElement('td');
+      td.colSpan = 4;
+      td.className = 'hint';
+      td.textContent = 'No topics yet: they are created when the first change of a table is sent.';
+      tr.appendChild(td);
+      body.appendChild(tr);
+    }
+    markSelectedTopic();
+  }
+
+  function renderTopicRow(t) {
+    const tr = document.createElement('tr');
+    tr.dataset.testid = 'topic-row';
+    tr.dataset.topic = t.name;
+    tr.className = 'clickable';
+    const name = document.createElement('td');
+    const link = document.createElement('a');
+    link.href = '#topics/' + encodeURIComponent(t.name);
+    link.textContent = t.name;
+    link.dataset.testid = 'topic-link';
+    name.appendChild(link);
+    const parts = document.createElement('td');
+    parts.className = 'num';
+    parts.textContent = t.partitions;
+    const count = document.createElement('td');
+    count.className = 'num';
+    count.textContent = formatCount(t.messages);
+    count.dataset.testid = 'topic-messages';
+    const note = document.createElement('td');
+    note.className = 'error';
+    note.textContent = t.error || '';
+    tr.append(name, parts, count, note);
+    tr.addEventListener('click', (ev) => {
+      if (ev.target !== link) location.hash = link.getAttribute('href');
+    });
+    return tr;
+  }
+
+  function markSelectedTopic() {
+    for (const tr of $('topics-body').querySelectorAll('tr[data-topic]')) {
+      tr.classList.toggle('selected', tr.dataset.topic === browse.topic);
+    }
+  }
+
+  async function openTopic(name) {
+    const t = browse.list && browse.list.topics.find((x) => x.name === name);
+    if (browse.topic !== name) {   // a new topic opens on its first partition holding messages
+      browse.topic = name;
+      const first = t && t.partition_offsets.find((x) => x.messages > 0);
+      browse.partition = first ? first.partition : 0;
+    }
+    const sel = $('messages-partition');
+    sel.textContent = '';
+    const n = t ? t.partitions : browse.partition + 1;
+    for (let p = 0; p < n; p++) {
+      const o = document.createElement('option');
+      o.value = String(p);
+      const po = t && t.partition_offsets.find((x) => x.partition === p);
+      o.textContent = p + (po && po.messages !== null ? ' (' + formatCount(po.messages) + ')' : '');
+      sel.appendChild(o);
+    }
+    if (browse.partition >= n) browse.partition = 0;
+    sel.value = String(browse.partition);
+    $('messages-partition-label').hidden = n <= 1;
+    $('messages-title').textContent = name;
+    $('messages-card').hidden = false;
+    markSelectedTopic();
+    await loadMessages(null, PAGE);
+  }
+
+  async function loadMessages(offset, limit) {
+    const topic = browse.topic, partition = browse.partition;
+    let q = '?partition=' + partition + '&limit=' + limit;
+    if (offset !== null) q += '&offset=' + offset;
+    showError('messages-error', '');
+    for (const id of ['messages-older', 'messages-newer', 'messages-latest']) $(id).disabled = true;
+    let page;
+    try {
+      page = await api('GET', '/api/v1/kafka/topics/' + encodeURIComponent(topic) + '/messages' + q);
+    } catch (e) {
+      if (topic !== browse.topic || partition !== browse.partition) return;
+      browse.page = null;
+      $('messages-list').textContent = '';
+      $('messages-range').textContent = '';
+      $('messages-latest').disabled = false;
+      if (e.status !== 401 && e.status !== 403) showError('messages-error', e.message);
+      return;
+    }
+    if (topic !== browse.topic || partition !== browse.partition) return;   // the user moved on
+    browse.request = { offset, limit };
+    browse.page = page;
+    renderMessages(page);
+  }
+
+  function renderMessages(page) {
+    const list = $('messages-list');
+    list.textContent = '';
+    const n = page.messages.length;
+    const span = page.high - page.low;
+    $('messages-range').textContent = (n
+      ? 'Offsets ' + page.offset + '–' + (page.next_offset - 1) + ', newest first. '
+      : 'No messages at offset ' + page.offset + '. ') +
+      'Partition ' + page.partition + (span > 0 ? ' holds offsets ' + page.low + '–' + (page.high - 1)
+                                                  : ' is empty') + '.';
+    for (let i = n - 1; i >= 0; i--) list.appendChild(renderMessage(page.messages[i]));
+    $('messages-older').disabled = page.older_offset === null;
+    $('messages-newer').disabled = page.next_offset >= page.high;
+    $('messages-latest').disabled = false;
+  }
+
+  // Re-indent valid JSON text without parsing its numbers (JSON.parse would round 64-bit
+  // integers such as Debezium's ts_ns).
+  function reindent(text) {
+    let out = '';
+    let depth = 0;
+    const nl = () => '\n' + '  '.repeat(depth);
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c === '"') {
+        let j = i + 1;
+        while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+        out += text.slice(i, j + 1);
+        i = j;
+      } else if (c === '{' || c === '[') {
+        let j = i + 1;
+        while (j < text.length && /\s/.test(text[j])) j++;
+        if (text[j] === (c === '{' ? '}' : ']')) {
+          out += c + text[j];
+          i = j;
+        } else {
+          depth++;
+          out += c + nl();
+        }
+      } else if (c === '}' || c === ']') {
+        depth--;
+        out += nl() + c;
+      } else if (c === ',') {
+        out += ',' + nl();
+      } else if (c === ':') {
+        out += ': ';
+      } else if (!/\s/.test(c)) {
+        out += c;
+      }
+    }
+    return out;
+  }
+
+  function prettyValue(text) {
+    const t = text.trimStart();
+    if (t[0] !== '{' && t[0] !== '[') return text;
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      return text;
+    }
+    return reindent(text);
+  }
+
+  function flag(el, text, cls) {
+    const span = document.createElement('span');
+    span.className = 'flag ' + (cls || '');
+    span.textContent = text;
+    el.appendChild(span);
+  }
+
+  function renderMessage(m) {
+    const el = $('message-item').content.firstElementChild.cloneNode(true);
+    el.dataset.testid = 'message';
+    el.dataset.offset = String(m.offset);
+    el.querySelector('.offset').textContent = 'offset ' + m.offset;
+    const time = el.querySelector('.time');
+    if (m.timestamp !== null) {
+      const d = new Date(m.timestamp);
+      time.textContent = d.toLocaleString();
+      time.title = d.toISOString() + (m.timestamp_type === 'log_append' ? ' (broker time)' : ' (producer time)');
+    }
+    const key = el.querySelector('.key');
+    key.dataset.testid = 'message-key';
+    if (m.key === null) {
+      key.textContent = 'none';
+      key.classList.add('null');
+    } else {
+      key.textContent = m.key;
+    }
+    const flags = el.querySelector('.flags');
+    const value = el.querySelector('.value');
+    value.dataset.testid = 'message-value';
+    if (m.value === null) {
+      value.textContent = 'null';
+      value.classList.add('null');
+      el.classList.add('tombstone');
+      flag(flags, 'tombstone', 'tombstone');
+    } else {
+      value.textContent = m.value_escaped || m.value_truncated ? m.value : prettyValue(m.value);
+    }
+    if (m.key_escaped || m.value_escaped) flag(flags, 'not UTF-8: bytes shown as \\xNN', 'warn');
+    if (m.value_truncated) flag(flags, 'value cut at 64 KiB of ' + formatCount(m.value_size) + ' bytes', 'warn');
+    if (m.key_truncated) flag(flags, 'key cut at 64 KiB of ' + formatCount(m.key_size) + ' bytes', 'warn');
+    const headers = el.querySelector('.headers');
+    const hbody = headers.querySelector('tbody');
+    for (const h of m.headers || []) {
+      const tr = document.createElement('tr');
+      const k = document.createElement('td');
+      k.textContent = h.key;
+      const v = document.createElement('td');
+      v.textContent = h.value === null ? 'null' : h.value;
+      tr.append(k, v);
+      hbody.appendChild(tr);
+    }
+    headers.hidden = !m.headers || m.headers.length === 0;
+    return el;
+  }
+
+  function pageOlder() {
+    const p = browse.page;
+    if (!p || p.older_offset === null) return;
+    loadMessages(p.older_offset, Math.min(PAGE, p.offset - p.older_offset));
+  }
+
+  function pageNewer() {
+    const p = browse.page;
+    if (p && p.next_offset < p.high) loadMessages(p.next_offset, PAGE);
+  }
+
+  async function refreshTopics() {
+    await loadTopics();
+    if (browse.topic && !$('messages-card').hidden) {
+      const r = browse.request || { offset: null, limit: PAGE };
+      await loadMessages(r.offset, r.limit);
+    }
+  }
+
   // ---- settings -----------------------------------------------------------------------------
 
   function valueText(s) {
@@ -337,6 +641,15 @@
     $('login-form').addEventListener('submit', onLogin);
     $('password-form').addEventListener('submit', onPassword);
     $('logout').addEventListener('click', onLogout);
+    $('topics-refresh').addEventListener('click', refreshTopics);
+    $('topics-internal').addEventListener('change', loadTopics);
+    $('messages-older').addEventListener('click', pageOlder);
+    $('messages-newer').addEventListener('click', pageNewer);
+    $('messages-latest').addEventListener('click', () => loadMessages(null, PAGE));
+    $('messages-partition').addEventListener('change', (ev) => {
+      browse.partition = Number(ev.target.value);
+      loadMessages(null, PAGE);
+    });
     window.addEventListener('hashchange', () => { if (state.user) route(); });
     try {
       state.user = await api('GET', '/api/v1/session');

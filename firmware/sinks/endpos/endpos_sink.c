@@ -31,10 +31,10 @@ static int endpos_sink_commit(void *self, const tx_info *tx, char *err, size_t e
     return rc;
 }
 
-static int endpos_sink_flush(void *self, char *err, size_t errlen)
+static int endpos_sink_flush(void *self, int wait, char *err, size_t errlen)
 {
     endpos_sink *es = self;
-    return es->inner.ops->flush(es->inner.self, err, errlen);
+    return es->inner.ops->flush(es->inner.self, wait, err, errlen);
 }
 
 static void endpos_sink_destroy(void *self)

@@ -17,7 +17,7 @@ typedef struct file_sink {
     int owns_fd;
     int is_regular;              /* fsync only makes sense for files */
     char *path;
-    debezium_options enc;
+    debezium_encoder *enc;
     buf pending;                 /* encoded lines not yet written */
     uint64_t committed_end;      /* end LSN of the last transaction fully in pending */
     ack_tracker *ack;
@@ -51,7 +51,7 @@ static int file_sink_write_out(file_sink *fs, char *err, size_t errlen)
 static int file_sink_change(void *self, const event *ev, char *err, size_t errlen)
 {
     file_sink *fs = self;
-    debezium_json_value(&fs->pending, ev, &fs->enc, file_sink_now_us());
+    debezium_encode_value(fs->enc, &fs->pending, ev, file_sink_now_us(), NULL);
     buf_append(&fs->pending, "\n", 1);
     if (fs->pending.len >= FILE_SINK_BUFFER)
         return file_sink_write_out(fs, err, errlen);
@@ -67,8 +67,9 @@ static int file_sink_commit(void *self, const tx_info *tx, char *err, size_t err
     return 0;
 }
 
-static int file_sink_flush(void *self, char *err, size_t errlen)
+static int file_sink_flush(void *self, int wait, char *err, size_t errlen)
 {
+    (void)wait; /* every flush is synchronous */
     file_sink *fs = self;
     uint64_t durable = fs->committed_end;
     if (file_sink_write_out(fs, err, errlen) < 0)
@@ -89,6 +90,7 @@ static void file_sink_destroy(void *self)
     if (fs->owns_fd && fs->fd >= 0)
         close(fs->fd);
     buf_free(&fs->pending);
+    debezium_encoder_destroy(fs->enc);
     free(fs->path);
     free(fs);
 }
@@ -109,10 +111,16 @@ int file_sink_create(const file_sink_options *o, ack_tracker *ack, size_t ack_in
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    fs->enc = o->encoding;
+    fs->fd = -1;
     fs->ack = ack;
     fs->ack_index = ack_index;
+    fs->enc = debezium_encoder_create(&o->encoding);
     fs->path = strdup(strcmp(o->path, "-") == 0 ? "standard output" : o->path);
+    if (!fs->enc || !fs->path) {
+        snprintf(err, errlen, "out of memory");
+        file_sink_destroy(fs);
+        return -1;
+    }
     if (strcmp(o->path, "-") == 0) {
         fs->fd = STDOUT_FILENO;
     } else {

@@ -12,7 +12,7 @@
 
 typedef struct file_sink_options {
     const char *path;            /* "-" for standard output; a file is appended to */
-    debezium_options encoding;
+    debezium_options encoding;   /* copied; the sink owns its encoder */
 } file_sink_options;
 
 /* Fill *out with the sink; ack and ack_index are borrowed (the sink reports there).

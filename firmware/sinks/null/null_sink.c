@@ -28,8 +28,9 @@ static int null_sink_commit(void *self, const tx_info *tx, char *err, size_t err
     return 0;
 }
 
-static int null_sink_flush(void *self, char *err, size_t errlen)
+static int null_sink_flush(void *self, int wait, char *err, size_t errlen)
 {
+    (void)wait;
     (void)err;
     (void)errlen;
     null_sink *ns = self;
