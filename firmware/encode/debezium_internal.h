@@ -82,8 +82,6 @@ int dbz_decimal_parse(const char *s, size_t len, buf *tmp, dbz_decimal *d);
 /* setScale(scale) (dropping digits when lowering it: PostgreSQL's values never need that).
  * Only valid right after dbz_decimal_parse into the same tmp. */
 void dbz_decimal_rescale(buf *tmp, dbz_decimal *d, int32_t scale);
-/* stripTrailingZeros() with a negative scale brought back to 0 (VariableScaleDecimal). */
-void dbz_decimal_strip(dbz_decimal *d);
 /* BigDecimal.toString() as a JSON string ("1.50", "1E-7", "0E-8"). */
 void dbz_decimal_json_string(buf *out, const dbz_decimal *d);
 /* The unscaled value as BigInteger.toByteArray() (big-endian two's complement, minimal

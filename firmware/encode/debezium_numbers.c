@@ -300,19 +300,6 @@ void dbz_decimal_rescale(buf *tmp, dbz_decimal *d, int32_t scale)
     d->scale = scale;
 }
 
-void dbz_decimal_strip(dbz_decimal *d)
-{
-    if (d->ndigits == 1 && d->digits[0] == '0') {
-        d->scale = 0;
-        return;
-    }
-    /* Stripping below scale 0 and setting it back to 0 cancel out: stop at 0. */
-    while (d->ndigits > 1 && d->scale > 0 && d->digits[d->ndigits - 1] == '0') {
-        d->ndigits--;
-        d->scale--;
-    }
-}
-
 void dbz_decimal_json_string(buf *out, const dbz_decimal *d)
 {
     char e[24];

@@ -164,11 +164,6 @@ rd_kafka_conf_t *kafka_conf_build(const kafka_options *o, const char *bootstrap,
         goto fail;
     if (kind == KAFKA_CLIENT_PRODUCER && conf_producer(conf, o, err, errlen) < 0)
         goto fail;
-    if (kind == KAFKA_CLIENT_CONSUMER &&
-        (conf_set(conf, "enable.auto.commit", "false", err, errlen) < 0 ||
-         conf_set(conf, "enable.partition.eof", "true", err, errlen) < 0 ||
-         conf_set(conf, "group.id", "sluice-console", err, errlen) < 0))
-        goto fail;
     /* Expert overrides apply to the producer only: consumer and admin keep their own settings. */
     if (kind == KAFKA_CLIENT_PRODUCER && o->properties && conf_set_list(conf, o->properties, err, errlen) < 0)
         goto fail;

@@ -44,7 +44,8 @@ typedef enum { KAFKA_CLIENT_PRODUCER, KAFKA_CLIENT_CONSUMER, KAFKA_CLIENT_ADMIN 
 /* A librdkafka configuration for kind, connecting to bootstrap (the resolved broker list: for
  * the embedded broker, its bootstraps). The producer is idempotent with acks=all, the Java
  * client's murmur2 partitioner, the configured compression and buffer bound, and retries that
- * never give up (a message is delivered, or the producer fails fatally). NULL with the reason in
+ * never give up (a message is delivered, or the producer fails fatally). Consumer and admin get
+ * the connection and security settings only; the caller adds its own. NULL with the reason in
  * err (e.g. an unknown property in kafka.properties). */
 rd_kafka_conf_t *kafka_conf_build(const kafka_options *o, const char *bootstrap, kafka_client_kind kind,
                                   char *err, size_t errlen);

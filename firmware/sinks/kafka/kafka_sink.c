@@ -66,7 +66,6 @@ typedef struct kafka_sink {
     int64_t last_error_log_s;
 
     ks_tx *cur;                      /* the open transaction (capture thread only) */
-    const tx_info *cur_info;
     uint64_t tx_events;
     ks_collection *colls;
     size_t ncolls, capcolls;
@@ -327,7 +326,6 @@ static ks_tx *ks_tx_open(kafka_sink *ks, const tx_info *tx, char *err, size_t er
     ks->tail = t;
     pthread_mutex_unlock(&ks->lock);
     ks->cur = t;
-    ks->cur_info = tx;
     ks->tx_events = 0;
     ks->ncolls = 0;
     return t;
@@ -475,7 +473,6 @@ static int kafka_sink_commit(void *self, const tx_info *tx, char *err, size_t er
     ks_advance_locked(ks);
     pthread_mutex_unlock(&ks->lock);
     ks->cur = NULL;
-    ks->cur_info = NULL;
     return 0;
 }
 
