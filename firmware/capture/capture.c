@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "capture/capture_state.h"
+#include "capture/pg_catalog.h"
 #include "capture/pg_conn.h"
 #include "capture/pg_decode.h"
 #include "capture/pg_incremental.h"
@@ -43,6 +44,7 @@ struct capture {
     ack_tracker *ack;
     pg_schema *schema;
     pg_incremental *inc;             /* incremental (watermark) snapshots */
+    PGconn *catalog;                 /* the session's normal connection (borrowed), or NULL */
     tx_info cur_tx;                  /* the transaction being decoded, for incremental reads */
     int in_tx;
     volatile sig_atomic_t *stop;
@@ -271,6 +273,19 @@ static int capture_on_message(void *arg, const logical_message *m, char *err, si
                                      err, errlen);
 }
 
+/* Streamed tables get their primary key, NOT NULL flags and enum labels from the catalogs. */
+static int capture_on_complete(void *arg, table_def *def, arena *a, char *err, size_t errlen)
+{
+    capture *c = arg;
+    if (!c->catalog)
+        return 0;
+    int rc = pg_catalog_table_complete(c->catalog, def, a, err, errlen);
+    if (rc == 0)
+        log_warn("capture", "table %s.%s (oid %u) is gone from the catalogs: its key columns are "
+                 "taken from its previous version or its replica identity", def->schema, def->name, def->oid);
+    return rc;
+}
+
 static pg_decode_handler capture_handler(capture *c)
 {
     return (pg_decode_handler){
@@ -280,6 +295,7 @@ static pg_decode_handler capture_handler(capture *c)
         .commit = capture_on_commit,
         .schema = capture_on_schema,
         .message = capture_on_message,
+        .complete = capture_on_complete,
     };
 }
 
@@ -498,6 +514,7 @@ static session_result capture_session(capture *c, session *s)
 
     if (!(s->conn = pg_conn_open(c->o.conninfo, c->o.password, PG_CONN_NORMAL, s->err, sizeof s->err)))
         goto out;
+    c->catalog = s->conn;
     int fails = pg_preflight_run(s->conn, c->o.slot, c->o.publication, c->o.tables, &report, s->err,
                                  sizeof s->err);
     if (fails != 0) {
@@ -560,6 +577,7 @@ int capture_run(capture *c, volatile sig_atomic_t *stop)
         if (!s.decoder)
             snprintf(s.err, sizeof s.err, "out of memory");
         session_close(&s);
+        c->catalog = NULL;
         if (r == SESSION_STOPPED) {
             capture_health(c, HEALTH_OK, "stopped");
             return 0;

@@ -13,6 +13,12 @@
 
 #define CAT_FIRST_USER_OID 16384   /* FirstNormalObjectId */
 
+/* SQL for the labels of attribute a's type when it is an enum, as Debezium lists them: in sort
+ * order, comma-separated; NULL for other types. */
+#define CAT_ENUM_LABELS                                                                            \
+    "(SELECT pg_catalog.string_agg(e.enumlabel::pg_catalog.text, ',' ORDER BY e.enumsortorder)"   \
+    " FROM pg_catalog.pg_enum e WHERE e.enumtypid = a.atttypid)"
+
 /* Run a parameterised query returning rows; NULL with libpq's reason (no trailing newline). */
 static PGresult *cat_query(PGconn *c, const char *what, const char *sql, int n,
                            const char *const *params, char *err, size_t errlen)
@@ -209,7 +215,8 @@ int pg_catalog_table_describe(PGconn *c, uint32_t oid, const char *attnames,
         goto out;
     }
     cols = cat_query(c, "reading the table's columns",
-                     "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, tn.nspname, t.typname"
+                     "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, tn.nspname, t.typname,"
+                     " a.attnotnull, " CAT_ENUM_LABELS
                      " FROM pg_catalog.pg_attribute a"
                      " JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
                      " JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace"
@@ -279,6 +286,9 @@ int pg_catalog_table_describe(PGconn *c, uint32_t oid, const char *attnames,
         col->type_name = cat_type_name(a, col->type_oid, PQgetvalue(cols, i, 4), PQgetvalue(cols, i, 5));
         col->elem_kind = VALUE_TEXT;
         col->kind = pg_type_kind(col->type_oid, &col->elem_kind);
+        col->is_pk = cat_attnum_in(pk, npk, attnums[i]);
+        col->not_null = PQgetvalue(cols, i, 6)[0] == 't';
+        col->enum_labels = PQgetisnull(cols, i, 7) ? NULL : cat_strdup(a, PQgetvalue(cols, i, 7));
         switch (def->replica_identity) {
         case 'f': col->is_key = 1; break;
         case 'd': col->is_key = out->pk_usable && cat_attnum_in(pk, npk, attnums[i]); break;
@@ -302,6 +312,42 @@ out:
     if (rc < 0)
         pg_catalog_table_free(out);
     return rc;
+}
+
+int pg_catalog_table_complete(PGconn *c, table_def *def, arena *a, char *err, size_t errlen)
+{
+    char oidtext[16];
+    snprintf(oidtext, sizeof oidtext, "%u", def->oid);
+    const char *params[1] = {oidtext};
+    PGresult *res = cat_query(
+        c, "reading the table's keys and column types",
+        "SELECT a.attname, a.attnotnull,"
+        " EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary"
+        "         AND a.attnum = ANY (i.indkey::pg_catalog.int2[])), " CAT_ENUM_LABELS
+        " FROM pg_catalog.pg_class c"
+        " LEFT JOIN pg_catalog.pg_attribute a"
+        "   ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+        " WHERE c.oid = $1::pg_catalog.oid",
+        1, params, err, errlen);
+    if (!res)
+        return -1;
+    int rows = PQntuples(res);
+    for (int i = 0; i < def->ncols; i++) {
+        column_def *col = &def->cols[i];
+        col->is_pk = col->not_null = 0;
+        col->enum_labels = NULL;
+        for (int j = 0; j < rows; j++) {
+            if (PQgetisnull(res, j, 0) || strcmp(PQgetvalue(res, j, 0), col->name) != 0)
+                continue;
+            col->not_null = PQgetvalue(res, j, 1)[0] == 't';
+            col->is_pk = PQgetvalue(res, j, 2)[0] == 't';
+            if (!PQgetisnull(res, j, 3))
+                col->enum_labels = cat_strdup(a, PQgetvalue(res, j, 3));
+            break;
+        }
+    }
+    PQclear(res);
+    return rows > 0;
 }
 
 void pg_catalog_table_free(pg_catalog_table *t)

@@ -1,7 +1,7 @@
 /* pg_catalog: a table described from the system catalogs exactly as pgoutput's Relation message
  * describes it (columns in attnum order without dropped and generated columns, optionally limited
- * to a publication's column list; is_key for the replica identity, every column under FULL), plus
- * its primary key and usable replica identity index, which order and chunk reads of the table.
+ * to a publication's column list; is_key for the replica identity, every column under FULL; is_pk,
+ * not_null and enum labels, which the message lacks), plus its primary key and usable replica identity index, which order and chunk reads of the table.
  * Shared by the initial snapshot (pg_snapshot.c) and incremental snapshots (pg_incremental.c).
  * Ownership: everything a pg_catalog_table points to is owned by it (pg_catalog_table_free). */
 #ifndef SLUICE_CAPTURE_PG_CATALOG_H
@@ -54,6 +54,13 @@ int pg_catalog_table_lookup(PGconn *c, const char *schema, const char *name, uin
 int pg_catalog_table_describe(PGconn *c, uint32_t oid, const char *attnames,
                               pg_catalog_table *out, char *err, size_t errlen);
 void pg_catalog_table_free(pg_catalog_table *t);
+
+/* Complete def (as a pgoutput Relation message describes it) with what the message does not
+ * carry, matching columns by name: column_def is_pk, not_null and enum_labels (allocated in a).
+ * The catalogs are read as they are now, not as of the message's WAL position (as Debezium
+ * does). 1 when done, 0 when the table no longer exists (def untouched beyond clearing those
+ * fields), -1 with the reason in err when the query fails. */
+int pg_catalog_table_complete(PGconn *c, table_def *def, arena *a, char *err, size_t errlen);
 
 /* The columns that order (and chunk) reads of the table: the usable replica identity index's
  * under REPLICA IDENTITY USING INDEX (so old keys in the stream carry them), else the primary

@@ -413,6 +413,28 @@ static int dec_type(dec_ctx *c, reader *r)
     return 0;
 }
 
+/* Without the catalogs' word: what the table's previous version said about a column of the
+ * same name, else the replica identity under DEFAULT (the primary key). */
+static void dec_relation_inherit(pg_decoder *d, table_def *def)
+{
+    const table_def *prev = pg_schema_get(d->schema, def->oid);
+    for (int i = 0; i < def->ncols; i++) {
+        column_def *col = &def->cols[i];
+        col->is_pk = def->replica_identity == 'd' && col->is_key;
+        col->not_null = col->is_pk;
+        col->enum_labels = NULL;
+        for (int j = 0; prev && j < prev->ncols; j++) {
+            const column_def *p = &prev->cols[j];
+            if (strcmp(p->name, col->name) == 0 && p->type_oid == col->type_oid) {
+                col->is_pk = p->is_pk;
+                col->not_null = p->not_null;
+                col->enum_labels = p->enum_labels;
+                break;
+            }
+        }
+    }
+}
+
 static int dec_relation(dec_ctx *c, reader *r)
 {
     pg_decoder *d = c->d;
@@ -464,6 +486,11 @@ static int dec_relation(dec_ctx *c, reader *r)
         return -1;
     if (c->dry)
         return 0;
+    int done = c->h->complete ? c->h->complete(c->h->arg, &def, d->arena, c->err, c->errlen) : 0;
+    if (done < 0)
+        return dec_handler_failed(c);
+    if (done == 0)
+        dec_relation_inherit(d, &def);
     int changed = 0;
     char why[256];
     const table_def *cur = pg_schema_update(d->schema, &def, c->lsn, &changed, why, sizeof why);

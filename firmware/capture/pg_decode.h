@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "capture/pg_schema.h"
+#include "core/arena.h"
 #include "capture/pg_spill.h"
 #include "pipeline/event.h"
 
@@ -33,6 +34,12 @@ typedef struct pg_decode_handler {
     /* A table's definition changed (new schema version), before its next change. */
     int (*schema)(void *arg, const table_def *def, char *err, size_t errlen);
     int (*message)(void *arg, const logical_message *m, char *err, size_t errlen);
+    /* Complete a Relation message's table with what pgoutput does not send (column_def is_pk,
+     * not_null, enum_labels; strings allocated in a), e.g. pg_catalog_table_complete. 1 when
+     * done, 0 when the table is unknown, -1 to stop decoding. Without it, or on 0, a table keeps
+     * what its previous version said about a column of the same name, and a new table under
+     * REPLICA IDENTITY DEFAULT takes its replica identity (its primary key) as the key. */
+    int (*complete)(void *arg, table_def *def, arena *a, char *err, size_t errlen);
 } pg_decode_handler;
 
 typedef struct pg_decoder pg_decoder;

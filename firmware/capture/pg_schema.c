@@ -45,6 +45,7 @@ static void table_def_free(table_def *t)
     for (int i = 0; i < t->ncols && t->cols; i++) {
         free(t->cols[i].name);
         free(t->cols[i].type_name);
+        free(t->cols[i].enum_labels);
     }
     free(t->cols);
     free(t->schema);
@@ -78,8 +79,9 @@ static table_def *table_def_copy(const table_def *def, uint32_t version)
         *c = def->cols[i];
         c->name = schema_strdup(def->cols[i].name);
         c->type_name = schema_strdup(def->cols[i].type_name);
+        c->enum_labels = def->cols[i].enum_labels ? strdup(def->cols[i].enum_labels) : NULL;
         t->ncols = i + 1;
-        if (!c->name || !c->type_name) {
+        if (!c->name || !c->type_name || (def->cols[i].enum_labels && !c->enum_labels)) {
             table_def_free(t);
             return NULL;
         }
@@ -93,7 +95,13 @@ static int str_eq(const char *a, const char *b)
     return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
-/* Same columns (name, type, typmod, key flag) in the same order. */
+/* Both NULL, or equal strings. */
+static int opt_str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Same columns (name, type, typmod, key flags, NOT NULL, enum labels) in the same order. */
 static int columns_equal(const table_def *a, const table_def *b)
 {
     if (a->ncols != b->ncols)
@@ -101,7 +109,8 @@ static int columns_equal(const table_def *a, const table_def *b)
     for (int i = 0; i < a->ncols; i++) {
         const column_def *x = &a->cols[i], *y = &b->cols[i];
         if (x->type_oid != y->type_oid || x->typmod != y->typmod || !x->is_key != !y->is_key ||
-            !str_eq(x->name, y->name))
+            !x->is_pk != !y->is_pk || !x->not_null != !y->not_null || !str_eq(x->name, y->name) ||
+            !opt_str_eq(x->enum_labels, y->enum_labels))
             return 0;
     }
     return 1;
@@ -201,9 +210,10 @@ static char *columns_json(const table_def *def)
         return NULL;
     for (int i = 0; i < def->ncols; i++) {
         const column_def *c = &def->cols[i];
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:b}", "name", c->name ? c->name : "", "type",
-                              c->type_name ? c->type_name : "", "type_oid", (json_int_t)c->type_oid,
-                              "typmod", (json_int_t)c->typmod, "key", c->is_key ? 1 : 0);
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b, s:b, s:s?}", "name", c->name ? c->name : "",
+                              "type", c->type_name ? c->type_name : "", "type_oid", (json_int_t)c->type_oid,
+                              "typmod", (json_int_t)c->typmod, "key", c->is_key ? 1 : 0, "pk",
+                              c->is_pk ? 1 : 0, "not_null", c->not_null ? 1 : 0, "enum", c->enum_labels);
         if (!o || json_array_append_new(arr, o) < 0)
             goto out;
     }
@@ -224,11 +234,15 @@ static int columns_json_equal(const char *text, const table_def *def)
         const column_def *c = &def->cols[i];
         json_t *o = json_array_get(arr, (size_t)i);
         const char *name = json_string_value(json_object_get(o, "name"));
-        json_t *key = json_object_get(o, "key");
+        json_t *key = json_object_get(o, "key"), *pk = json_object_get(o, "pk");
+        json_t *not_null = json_object_get(o, "not_null");
         if (!name || !str_eq(name, c->name) ||
             json_integer_value(json_object_get(o, "type_oid")) != (json_int_t)c->type_oid ||
             json_integer_value(json_object_get(o, "typmod")) != (json_int_t)c->typmod ||
-            !json_is_boolean(key) || json_is_true(key) != !!c->is_key)
+            !json_is_boolean(key) || json_is_true(key) != !!c->is_key || !json_is_boolean(pk) ||
+            json_is_true(pk) != !!c->is_pk || !json_is_boolean(not_null) ||
+            json_is_true(not_null) != !!c->not_null ||
+            !opt_str_eq(json_string_value(json_object_get(o, "enum")), c->enum_labels))
             goto out;
     }
     eq = 1;

@@ -24,7 +24,7 @@
 /* One captured table as the encoder has prepared it (cached by table_def pointer). */
 typedef struct dbz_table {
     const table_def *t;
-    int nkeys;                 /* key columns */
+    int nkeys;                 /* key (primary key) columns */
     buf names;                 /* "col": for every column, back to back */
     size_t *name_off;          /* ncols + 1 offsets into names */
     buf source_table;          /* ,"schema":"<schema>","table":"<table>" */
@@ -32,13 +32,6 @@ typedef struct dbz_table {
     char *value_schema;
     size_t key_schema_len, value_schema_len;
 } dbz_table;
-
-/* A declared enum type (debezium_encoder_add_enum). */
-typedef struct dbz_enum {
-    struct dbz_enum *next;
-    uint32_t type_oid;
-    char *allowed;
-} dbz_enum;
 
 struct debezium_encoder {
     debezium_options o;        /* name and db point at the copies below */
@@ -50,7 +43,6 @@ struct debezium_encoder {
     dbz_table *last;           /* the table of the previous event */
     buf source_head;           /* ,"source":{"version":...,"name":"<name>","ts_ms": */
     buf source_db;             /* ","db":"<db>","sequence":"[\" */
-    dbz_enum *enums;
     uint64_t tx_final;         /* commit LSN of the transaction being encoded */
     uint64_t last_commit;      /* commit LSN of the one before it (source.sequence[0]), 0 = none */
 };
@@ -97,8 +89,6 @@ void dbz_value(debezium_encoder *e, buf *out, const column_def *col, const value
 
 /* ---- debezium_schema.c ------------------------------------------------------------------- */
 
-/* The labels of a declared enum type, or NULL. */
-const char *dbz_enum_allowed(const debezium_encoder *e, uint32_t type_oid);
 
 /* The field schema of col ({"type":...,"field":"name"}); optional for nullable columns. */
 void dbz_schema_field(const debezium_encoder *e, buf *out, const column_def *col, int optional);

@@ -77,27 +77,6 @@ debezium_encoder *debezium_encoder_create(const debezium_options *o)
     return e;
 }
 
-int debezium_encoder_add_enum(debezium_encoder *e, uint32_t type_oid, const char *allowed)
-{
-    dbz_enum *n = calloc(1, sizeof *n);
-    if (!n || !(n->allowed = strdup(allowed ? allowed : ""))) {
-        free(n);
-        return -1;
-    }
-    n->type_oid = type_oid;
-    n->next = e->enums;
-    e->enums = n;
-    return 0;
-}
-
-const char *dbz_enum_allowed(const debezium_encoder *e, uint32_t type_oid)
-{
-    for (const dbz_enum *n = e->enums; n; n = n->next)
-        if (n->type_oid == type_oid)
-            return n->allowed;
-    return NULL;
-}
-
 static void table_free(dbz_table *tt)
 {
     if (!tt)
@@ -119,12 +98,6 @@ void debezium_encoder_destroy(debezium_encoder *e)
     free(e->tables);
     arena_destroy(e->scratch);
     buf_free(&e->tmp);
-    while (e->enums) {
-        dbz_enum *n = e->enums;
-        e->enums = n->next;
-        free(n->allowed);
-        free(n);
-    }
     buf_free(&e->source_head);
     buf_free(&e->source_db);
     free(e->name);
@@ -161,7 +134,7 @@ static dbz_table *table_prepare(const table_def *t)
         tt->name_off[i] = tt->names.len;
         dbz_json_cstr(&tt->names, t->cols[i].name);
         PUT_LIT(&tt->names, ":");
-        tt->nkeys += t->cols[i].is_key != 0;
+        tt->nkeys += t->cols[i].is_pk != 0;
     }
     tt->name_off[t->ncols] = tt->names.len;
     PUT_LIT(&tt->source_table, ",\"schema\":");
@@ -336,7 +309,7 @@ int debezium_encode_key(debezium_encoder *e, buf *out, const event *ev)
     PUT_LIT(out, "{");
     int first = 1;
     for (int i = 0; i < t->ncols; i++) {
-        if (!t->cols[i].is_key)
+        if (!t->cols[i].is_pk)
             continue;
         if (!first)
             PUT_LIT(out, ",");
@@ -379,7 +352,7 @@ int debezium_key_changed(const event *ev)
     if (ev->op != EVENT_UPDATE || !ev->before || !ev->after)
         return 0;
     for (int i = 0; i < t->ncols; i++) {
-        if (!t->cols[i].is_key)
+        if (!t->cols[i].is_pk)
             continue;
         const value *a = &ev->before[i], *b = &ev->after[i];
         if (a->state == VALUE_UNAVAILABLE || b->state == VALUE_UNAVAILABLE)

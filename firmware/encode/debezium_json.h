@@ -43,13 +43,6 @@ typedef struct debezium_encoder debezium_encoder;
 debezium_encoder *debezium_encoder_create(const debezium_options *o);   /* NULL: out of memory */
 void debezium_encoder_destroy(debezium_encoder *e);                      /* accepts NULL */
 
-/* Declare a user-defined enum type: columns of type_oid then get Debezium's schema
- * io.debezium.data.Enum with parameters {"allowed": allowed} (the labels in order, comma
- * separated, e.g. "sad,ok,happy"; copied). Without it an enum column is a plain string schema
- * (table_defs do not carry enum labels). Call before the first event of a table using the type:
- * schemas are cached. 0, or -1 when out of memory. */
-int debezium_encoder_add_enum(debezium_encoder *e, uint32_t type_oid, const char *allowed);
-
 /* The position of an event in its transaction, for the value's "transaction" block
  * (provide.transaction.metadata); pass NULL for "transaction": null. */
 typedef struct debezium_tx_position {

@@ -154,10 +154,10 @@ static void kind_schema(const debezium_encoder *e, buf *out, const column_def *c
             }
             break;
         }
-        if (!in_array && dbz_enum_allowed(e, col->type_oid)) {
+        if (!in_array && col->enum_labels) {
             simple(out, "string", optional, "io.debezium.data.Enum");
             PUT_LIT(out, ",\"parameters\":{\"allowed\":");
-            dbz_json_cstr(out, dbz_enum_allowed(e, col->type_oid));
+            dbz_json_cstr(out, col->enum_labels);
             PUT_LIT(out, "}");
             break;
         }
@@ -196,7 +196,7 @@ char *dbz_schema_key(const debezium_encoder *e, const table_def *t)
     int first = 1;
     PUT_LIT(&out, "{\"type\":\"struct\",\"fields\":[");
     for (int i = 0; i < t->ncols; i++) {
-        if (!t->cols[i].is_key)
+        if (!t->cols[i].is_pk)
             continue;
         if (!first)
             PUT_LIT(&out, ",");
@@ -216,7 +216,7 @@ static void row_schema(const debezium_encoder *e, buf *out, const table_def *t)
     for (int i = 0; i < t->ncols; i++) {
         if (i)
             PUT_LIT(out, ",");
-        dbz_schema_field(e, out, &t->cols[i], !t->cols[i].is_key);
+        dbz_schema_field(e, out, &t->cols[i], !t->cols[i].not_null);
     }
     PUT_LIT(out, "],\"optional\":true,\"name\":");
     table_schema_name(e, out, t, ".Value");

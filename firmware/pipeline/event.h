@@ -63,7 +63,12 @@ typedef struct column_def {
     char *type_name;       /* "int4", "numeric", "public.order_status", ... */
     value_kind kind;
     value_kind elem_kind;  /* VALUE_ARRAY: the elements' kind */
-    uint8_t is_key;        /* part of the primary key / replica identity */
+    uint8_t is_key;        /* part of the replica identity: sent in old-key tuples (every column
+                            * under REPLICA IDENTITY FULL) */
+    uint8_t is_pk;         /* part of the primary key: the event key, whatever the replica identity */
+    uint8_t not_null;      /* declared NOT NULL */
+    char *enum_labels;     /* an enum type's labels in sort order, comma-separated ("sad,ok,happy");
+                            * NULL for other types */
 } column_def;
 
 typedef struct table_def {

@@ -191,7 +191,7 @@ want_fields = {   # column: (Connect type, semantic name or None, parameters sub
     "c_tstz": ("string", "io.debezium.time.ZonedTimestamp", {}),
     "c_interval": ("int64", "io.debezium.time.MicroDuration", {}),
     "c_uuid": ("string", "io.debezium.data.Uuid", {}), "c_json": ("string", "io.debezium.data.Json", {}),
-    "c_jsonb": ("string", "io.debezium.data.Json", {}), "c_enum": ("string", None, {}),  # open: Debezium names it io.debezium.data.Enum with the labels
+    "c_jsonb": ("string", "io.debezium.data.Json", {}), "c_enum": ("string", "io.debezium.data.Enum", {"allowed": "sad,ok,happy"}),
     "c_int_array": ("array", None, {}),
 }
 sch = load(sch_file)

@@ -53,7 +53,8 @@ static const char *encode_value(debezium_encoder *e, const event *ev, const debe
 static column_def col_of(const char *name, uint32_t oid, value_kind kind, int32_t typmod, int key)
 {
     column_def c = {.name = (char *)name, .type_oid = oid, .typmod = typmod, .type_name = (char *)"x", .kind = kind,
-                    .elem_kind = VALUE_TEXT, .is_key = (uint8_t)key};
+                    .elem_kind = VALUE_TEXT, .is_key = (uint8_t)key, .is_pk = (uint8_t)key,
+                    .not_null = (uint8_t)key};
     return c;
 }
 
@@ -275,6 +276,26 @@ static void test_key_changed(void **state)
     assert_int_equal(debezium_key_changed(&te), 0);
     te.after = &VNULL;
     assert_int_equal(debezium_key_changed(&te), 1);
+    /* REPLICA IDENTITY FULL: every column is in the identity, the key is still the primary key */
+    column_def fc[2] = {col_of("id", 23, VALUE_INT32, -1, 1), col_of("v", 25, VALUE_TEXT, -1, 0)};
+    fc[1].is_key = 1;
+    table_def ft = {.schema = (char *)"s", .name = (char *)"f", .ncols = 2, .cols = fc};
+    value fb[2] = {vi(1), vs("a")}, fa[2] = {vi(1), vs("b")};
+    event fe = {.op = EVENT_UPDATE, .table = &ft, .before = fb, .after = fa, .tx = &TX};
+    assert_int_equal(debezium_key_changed(&fe), 0);
+    debezium_encoder *e = enc_new(DECIMAL_PRECISE, TIME_ADAPTIVE, 0);
+    buf k = BUF_INIT;
+    assert_int_equal(debezium_encode_key(e, &k, &fe), 1);
+    assert_string_equal(k.data, "{\"id\":1}");
+    /* and without a primary key there is no key */
+    fc[0].is_pk = 0;
+    fe.table = &ft;
+    buf_reset(&k);
+    debezium_encoder_destroy(e);
+    e = enc_new(DECIMAL_PRECISE, TIME_ADAPTIVE, 0);
+    assert_int_equal(debezium_encode_key(e, &k, &fe), 0);
+    buf_free(&k);
+    debezium_encoder_destroy(e);
 }
 
 /* ---- values --------------------------------------------------------------------------------------- */
@@ -657,17 +678,20 @@ static void test_schemas(void **state)
     free(first);
     debezium_encoder_destroy(e);
 
-    /* a declared enum type */
+    /* an enum column lists its labels; a NOT NULL column is not optional */
     debezium_encoder *en = enc_new(DECIMAL_PRECISE, TIME_ADAPTIVE, 1);
-    assert_int_equal(debezium_encoder_add_enum(en, 16500, "sad,ok,happy"), 0);
-    column_def mood[2] = {col_of("id", 23, VALUE_INT32, -1, 1), col_of("mood", 16500, VALUE_TEXT, -1, 0)};
-    table_def mt = {.schema = (char *)"public", .name = (char *)"m", .ncols = 2, .cols = mood};
-    value mrow[2] = {vi(1), vs("ok")};
+    column_def mood[3] = {col_of("id", 23, VALUE_INT32, -1, 1), col_of("mood", 16500, VALUE_TEXT, -1, 0),
+                          col_of("note", 25, VALUE_TEXT, -1, 0)};
+    mood[1].enum_labels = (char *)"sad,ok,happy";
+    mood[2].not_null = 1;
+    table_def mt = {.schema = (char *)"public", .name = (char *)"m", .ncols = 3, .cols = mood};
+    value mrow[3] = {vi(1), vs("ok"), vs("n")};
     event me = {.op = EVENT_CREATE, .table = &mt, .after = mrow, .tx = &TX};
     s = encode_value(en, &me, NULL);
     assert_non_null(strstr(s, "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,"
                               "\"parameters\":{\"allowed\":\"sad,ok,happy\"},\"field\":\"mood\"}"));
     assert_non_null(strstr(s, "\"mood\":\"ok\""));
+    assert_non_null(strstr(s, "{\"type\":\"string\",\"optional\":false,\"field\":\"note\"}"));
     debezium_encoder_destroy(en);
 
     /* other modes change the field schemas */

@@ -514,6 +514,79 @@ static void test_schema_versions(void **state)
     harness_free(t);
 }
 
+/* The event key is the primary key, whatever the replica identity: the handler's complete
+ * callback says which columns form it; without one, a table keeps what its previous version
+ * said, and a new table takes its replica identity under DEFAULT only. */
+static int complete_calls;
+
+static int complete_name_pk(void *arg, table_def *def, arena *a, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    complete_calls++;
+    for (int i = 0; i < def->ncols; i++) {
+        def->cols[i].is_pk = strcmp(def->cols[i].name, "name") == 0;
+        def->cols[i].not_null = def->cols[i].is_pk;
+        def->cols[i].enum_labels = strcmp(def->cols[i].name, "body") == 0 ? arena_strndup(a, "sad,ok", 6) : NULL;
+    }
+    return 1;
+}
+
+static int complete_fails(void *arg, table_def *def, arena *a, char *err, size_t errlen)
+{
+    (void)arg, (void)def, (void)a;
+    snprintf(err, errlen, "catalog query failed");
+    return -1;
+}
+
+static void test_primary_key(void **state)
+{
+    (void)state;
+    harness *t = harness_new(NULL);
+    mb m;
+    static const col_spec full_cols[] = {
+        {1, "id", 23, -1}, {1, "name", 25, -1}, {1, "body", 25, -1}, {1, "price", 1700, 655366}};
+    define_items(t, 0, 0);
+    const table_def *d = pg_schema_get(t->schema, OID_ITEMS);
+    assert_true(d->cols[0].is_pk && d->cols[0].not_null && !d->cols[1].is_pk && !d->cols[1].not_null);
+    /* ALTER TABLE items REPLICA IDENTITY FULL: every column is in the identity, the key stays id */
+    mb_relation(&m, 0, 0, OID_ITEMS, "public", "items", 'f', 4, full_cols);
+    feed_ok(t, &m);
+    d = pg_schema_get(t->schema, OID_ITEMS);
+    assert_int_equal(d->version, 2);
+    for (int i = 0; i < 4; i++) {
+        assert_true(d->cols[i].is_key);
+        assert_int_equal(d->cols[i].is_pk, i == 0);
+    }
+    /* a table first seen under FULL has no key without the catalogs */
+    mb_relation(&m, 0, 0, OID_FULL, "public", "full", 'f', 4, full_cols);
+    feed_ok(t, &m);
+    d = pg_schema_get(t->schema, OID_FULL);
+    for (int i = 0; i < 4; i++)
+        assert_false(d->cols[i].is_pk);
+
+    /* the catalogs' word wins, and a change in it is a new version */
+    t->h.complete = complete_name_pk;
+    mb_relation(&m, 0, 0, OID_FULL, "public", "full", 'f', 4, full_cols);
+    feed_ok(t, &m);
+    assert_int_equal(complete_calls, 1);
+    d = pg_schema_get(t->schema, OID_FULL);
+    assert_int_equal(d->version, 2);
+    assert_true(d->cols[1].is_pk && d->cols[1].not_null && !d->cols[0].is_pk);
+    assert_string_equal(d->cols[2].enum_labels, "sad,ok");
+    assert_null(d->cols[1].enum_labels);
+    /* the labels are the registry's copy, not the decoder's arena */
+    mb_begin(&m, 0x9000, PG_TIME, 12);
+    feed_ok(t, &m);
+    assert_string_equal(pg_schema_get(t->schema, OID_FULL)->cols[2].enum_labels, "sad,ok");
+
+    /* a failing lookup stops decoding with its reason */
+    t->h.complete = complete_fails;
+    mb_relation(&m, 0, 0, OID_FULL, "public", "full", 'd', 4, full_cols);
+    assert_int_equal(feed(t, &m), -1);
+    assert_non_null(strstr(t->err, "catalog query failed"));
+    harness_free(t);
+}
+
 static int count_versions(store *st, uint32_t oid)
 {
     sqlite3_stmt *stmt = NULL;
@@ -556,7 +629,8 @@ static void test_persisted_versions(void **state)
     assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "public");
     assert_string_equal((const char *)sqlite3_column_text(stmt, 1), "items");
     assert_non_null(strstr((const char *)sqlite3_column_text(stmt, 2),
-                           "{\"name\":\"qty\",\"type\":\"int2\",\"type_oid\":21,\"typmod\":-1,\"key\":false}"));
+                           "{\"name\":\"qty\",\"type\":\"int2\",\"type_oid\":21,\"typmod\":-1,\"key\":false,"
+                           "\"pk\":false,\"not_null\":false,\"enum\":null}"));
     assert_non_null(strstr((const char *)sqlite3_column_text(stmt, 2), "\"name\":\"id\",\"type\":\"int4\""));
     assert_string_equal((const char *)sqlite3_column_text(stmt, 3), "0/1020");
     sqlite3_finalize(stmt);
@@ -1207,6 +1281,7 @@ int main(void)
         cmocka_unit_test(test_toast),
         cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_schema_versions),
+        cmocka_unit_test(test_primary_key),
         cmocka_unit_test(test_persisted_versions),
         cmocka_unit_test(test_stream_v2),
         cmocka_unit_test(test_errors),

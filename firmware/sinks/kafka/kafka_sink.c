@@ -401,9 +401,9 @@ static int ks_send_event(kafka_sink *ks, rd_kafka_topic_t *rkt, const event *ev,
     rd_kafka_headers_t *h = header ? ks_key_header(header, header_key) : NULL;
     if (ks_produce(ks, rkt, &ks->key, &ks->value, h, ks->cur, err, errlen) < 0)
         return -1;
-    /* A tombstone lets log compaction drop the key (it carries the delete's headers, as
-     * Debezium's); a keyless message has nothing to compact. */
-    if (ev->op == EVENT_DELETE && ks->tombstones && ks->key.len) {
+    /* A tombstone lets log compaction drop the key. As Debezium's, it carries the delete's
+     * headers and follows keyless deletes too (with a null key). */
+    if (ev->op == EVENT_DELETE && ks->tombstones) {
         h = header ? ks_key_header(header, header_key) : NULL;
         return ks_produce(ks, rkt, &ks->key, NULL, h, ks->cur, err, errlen);
     }
