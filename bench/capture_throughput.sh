@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# capture_throughput: capture-only throughput of `sluice capture` against pg_recvlogical on the
-# same WAL. Starts a private PostgreSQL 15, writes N inserts (transactions of 1000 rows) plus
-# updates into a table with a realistic column mix, then drains that WAL alternately with
-# pg_recvlogical (pgoutput, to /dev/null) and sluice (--format none, then --format debezium, to
-# /dev/null), each run from its own slot created before the workload, so every run reads the
-# identical WAL. Prints best-of-R wall times, rows/s, the ratio to pg_recvlogical and peak RSS
-# as a Markdown table (docs/BENCHMARKS.md). Cleans up its cluster and temp dir on exit.
+# capture_throughput: throughput of `sluice capture` (capture only, and end to end into Kafka)
+# against pg_recvlogical on the same WAL. Starts a private PostgreSQL 15, writes N inserts
+# (transactions of 1000 rows) plus updates into a table with a realistic column mix, then drains
+# that WAL alternately with pg_recvlogical (pgoutput, to /dev/null) and sluice (--format none,
+# then --format debezium, to /dev/null, then --format kafka to the embedded broker in the same
+# process, until the broker acknowledged every event), each run from its own slot created before
+# the workload, so every run reads the identical WAL. Prints best-of-R wall times, rows/s, the
+# ratio to pg_recvlogical and peak RSS as a Markdown table (docs/BENCHMARKS.md). Cleans up its
+# cluster and temp dir on exit.
 #   bash bench/capture_throughput.sh [--rows N] [--updates N] [--runs R] [--sluice BIN]
 set -euo pipefail
 
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --sluice) sluice_bin=$2; shift 2 ;;
     -h | --help)
-        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
         exit 0 ;;
     *) echo "capture_throughput: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -34,7 +36,7 @@ source "$(dirname "$0")/lib.bash"
 recvlogical=$pg_bin/pg_recvlogical
 [ -x "$recvlogical" ] || recvlogical=$(command -v pg_recvlogical) || die "pg_recvlogical not found"
 bench_build_sluice
-tools=(recvlogical none debezium)
+tools=(recvlogical none debezium kafka)
 bench_pg_start $((runs * ${#tools[@]}))
 bench_orders_create
 
@@ -79,7 +81,10 @@ say "workload done in $(($(date +%s) - gen_start))s: end LSN $end_lsn, $((wal_by
 # ---- runs -------------------------------------------------------------------------------------
 
 # run_one TOOL RUN: drain slot bench_TOOL_RUN up to end_lsn; sets run_ms, run_rss (peak RSS,
-# KiB) and run_cpu (the client's user + system CPU seconds).
+# KiB) and run_cpu (the client's user + system CPU seconds). For kafka, run_ms ends when sluice
+# logs its latency summary: every event acknowledged and the position confirmed, before the
+# embedded broker's teardown (librdkafka's mock cluster takes up to about 1 s to stop);
+# run_exit_ms is the process's whole wall time.
 run_one() {
     local tool=$1 r=$2 slot="bench_$1_$2" t0 t1 rc=0 tv=$tmp/time.$1.$2
     local -a cmd
@@ -89,7 +94,9 @@ run_one() {
     else
         cmd=("$sluice_bin" capture --conninfo "$conninfo" --state-dir "$tmp/state.$slot" --slot "$slot"
             --publication bench_pub --snapshot-mode never --heartbeat-interval 0s --format "$tool"
-            --end-lsn "$end_lsn" --output /dev/null)
+            --end-lsn "$end_lsn")
+        # kafka: sluice exits once the broker acknowledged every message (the stop waits for them)
+        if [ "$tool" = kafka ]; then cmd+=(--kafka-brokers embedded); else cmd+=(--output /dev/null); fi
     fi
     t0=$(now_ns)
     /usr/bin/time -f '%M %U %S' -o "$tv" timeout 300 "${cmd[@]}" >"$tmp/out.$slot" 2>&1 & child=$!
@@ -98,13 +105,20 @@ run_one() {
     t1=$(now_ns)
     [ "$rc" = 0 ] || { cat "$tmp/out.$slot" >&2; die "$tool run $r exited with $rc"; }
     if [ "$tool" != recvlogical ]; then
-        # sluice confirms only what it handed to its sink: past end_lsn means it saw every row.
+        # sluice confirms only what it handed to its sink (kafka: what the broker acknowledged):
+        # past end_lsn means it saw every row.
         local done
         done=$(q "SELECT confirmed_flush_lsn >= '$end_lsn' FROM pg_replication_slots WHERE slot_name = '$slot'")
         [ "$done" = t ] || die "$tool run $r stopped before $end_lsn"
     fi
     q "SELECT pg_drop_replication_slot('$slot')" >/dev/null
-    run_ms=$(((t1 - t0) / 1000000))
+    run_ms=$(((t1 - t0) / 1000000)) run_exit_ms=$(((t1 - t0) / 1000000))
+    if [ "$tool" = kafka ]; then
+        local acked
+        acked=$(sed -n 's/^ts=\([^ ]*\) .*commit-to-ack transactions=.*/\1/p' "$tmp/out.$slot")
+        [ -n "$acked" ] || { cat "$tmp/out.$slot" >&2; die "kafka run $r logged no commit-to-ack summary"; }
+        run_ms=$((($(date -d "$acked" +%s%N) - t0) / 1000000))
+    fi
     read -r run_rss run_cpu < <(tail -1 "$tv" | awk '{ printf "%d %.2f\n", $1, $2 + $3 }')
 }
 
@@ -114,7 +128,7 @@ for ((r = 1; r <= runs; r++)); do
     for t in "${tools[@]}"; do
         run_one "$t" "$r"
         ms=$run_ms rss=$run_rss
-        say "run $r $t: ${ms} ms, client CPU ${run_cpu} s, peak RSS $((rss / 1024)) MiB"
+        say "run $r $t: ${ms} ms$([ "$t" = kafka ] && echo " (exit after $run_exit_ms ms)"), client CPU ${run_cpu} s, peak RSS $((rss / 1024)) MiB"
         cpus[$t]="${cpus[$t]:+${cpus[$t]} }$run_cpu"
         all[$t]="${all[$t]:+${all[$t]} }$ms"
         if [ -z "${best_ms[$t]}" ] || [ "$ms" -lt "${best_ms[$t]}" ]; then best_ms[$t]=$ms; fi
@@ -133,6 +147,7 @@ label() {
     recvlogical) echo "pg_recvlogical (pgoutput → /dev/null)" ;;
     none) echo "sluice capture --format none (capture only)" ;;
     debezium) echo "sluice capture --format debezium (Debezium JSON → /dev/null)" ;;
+    kafka) echo "sluice capture --format kafka (Debezium events → embedded broker, all acknowledged)" ;;
     esac
 }
 echo

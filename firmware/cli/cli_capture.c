@@ -1,7 +1,8 @@
 /* cli_capture: `sluice capture`: run the capture alone and write every change as a line of
- * Debezium JSON to a file or standard output (like pg_recvlogical, but decoded). Settings come
- * from the store of --state-dir (source.*), overridden by options; the store also keeps the
- * slot's snapshot state and the tables' schema versions. */
+ * Debezium JSON to a file or standard output (like pg_recvlogical, but decoded), or produce it to
+ * Kafka (--format kafka, see cli_kafka.h). Settings come from the store of --state-dir (source.*,
+ * kafka.*), overridden by options; the store also keeps the slot's snapshot state and the tables'
+ * schema versions. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "capture/capture.h"
 #include "capture/pg_conn.h"
 #include "cli/cli.h"
+#include "cli/cli_kafka.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "sinks/endpos/endpos_sink.h"
@@ -28,10 +30,12 @@ static void capture_signal(int sig)
 
 static const char usage[] =
     "usage: sluice capture --output FILE [options]\n"
+    "       sluice capture --format kafka [--kafka-brokers B] [options]\n"
     "\n"
     "Captures changes from PostgreSQL (initial snapshot, then streaming) and appends each one\n"
-    "as a line of Debezium JSON to FILE ('-' for standard output). Ctrl-C or SIGTERM flushes,\n"
-    "confirms the position to PostgreSQL and exits 0; the next run resumes there.\n"
+    "as a line of Debezium JSON to FILE ('-' for standard output), or produces it to Kafka.\n"
+    "Ctrl-C or SIGTERM flushes (Kafka: waits for the acknowledgements), confirms the position\n"
+    "to PostgreSQL and exits 0; the next run resumes there.\n"
     "  --state-dir DIR        store with source.* settings and capture state\n"
     "                         (default $SLUICE_STATE_DIR or /var/lib/sluice; created if missing)\n"
     "  --conninfo CONNINFO    source database (default: source.conninfo)\n"
@@ -40,12 +44,17 @@ static const char usage[] =
     "  --tables LIST          comma-separated [schema.]table list (default: source.tables)\n"
     "  --snapshot-mode MODE   initial | never | initial_only | when_needed\n"
     "                         (default: source.snapshot_mode)\n"
-    "  --name NAME            Debezium source.name / topic prefix (default: sluice)\n"
+    "  --name NAME            Debezium source.name / topic prefix (default: sluice; kafka:\n"
+    "                         kafka.topic_prefix)\n"
     "  --flush-interval MS    how often output is fsynced and confirmed (default 1000)\n"
     "  --heartbeat-interval D heartbeat period, e.g. 10s; 0s = off (default:\n"
     "                         source.heartbeat_interval)\n"
     "  --format FORMAT        debezium (default) | none: decode every change, write nothing\n"
-    "                         (measures the capture alone; --output is still required)\n"
+    "                         (measures the capture alone; --output is still required) |\n"
+    "                         kafka: Debezium events to Kafka per the kafka.* settings; at\n"
+    "                         exit logs commit-to-ack latency p50/p90/p99 (--output unused)\n"
+    "  --kafka-brokers B      host:port,... or embedded: an in-memory broker in this process,\n"
+    "                         gone at exit (default: kafka.brokers)\n"
     "  --end-lsn LSN          stop cleanly after the first transaction whose commit ends at\n"
     "                         or after LSN (X/X), like pg_recvlogical --endpos\n"
     "The password comes from source.password or PGPASSWORD.\n";
@@ -53,8 +62,13 @@ static const char usage[] =
 typedef struct capture_cli {
     const char *state_dir, *output, *conninfo, *slot, *publication, *tables, *mode, *name, *flush;
     const char *heartbeat;
-    const char *format, *end_lsn;
+    const char *format, *end_lsn, *kafka_brokers;
 } capture_cli;
+
+static int capture_cli_kafka(const capture_cli *a)
+{
+    return a->format && strcmp(a->format, "kafka") == 0;
+}
 
 static int capture_cli_parse(int argc, char **argv, capture_cli *a)
 {
@@ -75,7 +89,8 @@ static int capture_cli_parse(int argc, char **argv, capture_cli *a)
             (r = cli_option(argc, argv, &i, "--flush-interval", &a->flush)) ||
             (r = cli_option(argc, argv, &i, "--heartbeat-interval", &a->heartbeat)) ||
             (r = cli_option(argc, argv, &i, "--format", &a->format)) ||
-            (r = cli_option(argc, argv, &i, "--end-lsn", &a->end_lsn))) {
+            (r = cli_option(argc, argv, &i, "--end-lsn", &a->end_lsn)) ||
+            (r = cli_option(argc, argv, &i, "--kafka-brokers", &a->kafka_brokers))) {
             if (r < 0)
                 return -1;
             continue;
@@ -83,12 +98,17 @@ static int capture_cli_parse(int argc, char **argv, capture_cli *a)
         fprintf(stderr, "sluice capture: unknown argument '%s'\n%s", argv[i], usage);
         return -1;
     }
-    if (!a->output) {
+    if (a->format && strcmp(a->format, "debezium") != 0 && strcmp(a->format, "none") != 0 &&
+        !capture_cli_kafka(a)) {
+        fprintf(stderr, "sluice capture: --format must be debezium, none or kafka\n");
+        return -1;
+    }
+    if (!a->output && !capture_cli_kafka(a)) {
         fprintf(stderr, "sluice capture: --output is required\n%s", usage);
         return -1;
     }
-    if (a->format && strcmp(a->format, "debezium") != 0 && strcmp(a->format, "none") != 0) {
-        fprintf(stderr, "sluice capture: --format must be debezium or none\n");
+    if (a->kafka_brokers && !capture_cli_kafka(a)) {
+        fprintf(stderr, "sluice capture: --kafka-brokers needs --format kafka\n");
         return -1;
     }
     uint64_t lsn;
@@ -99,17 +119,25 @@ static int capture_cli_parse(int argc, char **argv, capture_cli *a)
     return 0;
 }
 
-/* The output sink --format asks for, wrapped to stop at --end-lsn when given. */
-static int capture_cli_sink(const capture_cli *a, const char *dbname, ack_tracker *ack, sink *out,
-                            char *err, size_t errlen)
+/* The output sink --format asks for, wrapped to stop at --end-lsn when given. The embedded
+ * broker, when asked for, is started into *embedded. */
+static int capture_cli_sink(const capture_cli *a, const config *cfg, const char *dbname, ack_tracker *ack,
+                            metrics *m, kafka_embedded **embedded, sink *out, char *err, size_t errlen)
 {
     /* decimals as strings, time.precision.mode adaptive: what the capture tests compare */
     file_sink_options fo = {.path = a->output,
-                            .encoding = {.name = a->name, .db = dbname, .decimal = DECIMAL_STRING, .time = TIME_ADAPTIVE}};
+                            .encoding = {.name = a->name ? a->name : "sluice", .db = dbname,
+                                         .decimal = DECIMAL_STRING, .time = TIME_ADAPTIVE}};
+    cli_kafka_options ko = {.brokers = a->kafka_brokers, .prefix = a->name, .db = dbname};
     sink inner = {0};
     uint64_t end_lsn;
-    int rc = a->format && strcmp(a->format, "none") == 0 ? null_sink_create(ack, 0, &inner, err, errlen)
-                                                          : file_sink_create(&fo, ack, 0, &inner, err, errlen);
+    int rc;
+    if (capture_cli_kafka(a))
+        rc = cli_kafka_sink_create(&ko, cfg, ack, m, &capture_stop, embedded, &inner, err, errlen);
+    else if (a->format && strcmp(a->format, "none") == 0)
+        rc = null_sink_create(ack, 0, &inner, err, errlen);
+    else
+        rc = file_sink_create(&fo, ack, 0, &inner, err, errlen);
     if (rc < 0)
         return -1;
     if (!a->end_lsn || lsn_parse(a->end_lsn, &end_lsn) < 0) {
@@ -125,7 +153,7 @@ static int capture_cli_sink(const capture_cli *a, const char *dbname, ack_tracke
 
 int cli_capture(int argc, char **argv)
 {
-    capture_cli a = {.state_dir = cli_state_dir_default(), .name = "sluice"};
+    capture_cli a = {.state_dir = cli_state_dir_default()};
     char err[1024], path[4096];
     secrets *sec = NULL;
     store *st = NULL;
@@ -133,6 +161,7 @@ int cli_capture(int argc, char **argv)
     ack_tracker *ack = NULL;
     capture *cap = NULL;
     metrics *m = NULL;
+    kafka_embedded *embedded = NULL;
     sink out = {0};
     char *dbname = NULL;
     int rc = CLI_FAILED;
@@ -183,7 +212,7 @@ int cli_capture(int argc, char **argv)
     dbname = pg_conn_dbname(o.conninfo);
     m = metrics_create();
     ack = ack_tracker_create(1, 0);
-    if (!m || !ack || capture_cli_sink(&a, dbname, ack, &out, err, sizeof err) < 0)
+    if (!m || !ack || capture_cli_sink(&a, cfg, dbname, ack, m, &embedded, &out, err, sizeof err) < 0)
         goto out;
     if (!(cap = capture_create(&o, st, m, NULL, &out, 1, ack, err, sizeof err)))
         goto out;
@@ -202,8 +231,11 @@ out:
     if (rc != CLI_OK && err[0])
         log_error("capture", "%s", err);
     capture_destroy(cap);
+    if (out.ops && capture_cli_kafka(&a))
+        cli_kafka_log_latency(m);
     if (out.ops)
         out.ops->destroy(out.self);
+    kafka_embedded_destroy(embedded);
     ack_tracker_destroy(ack);
     metrics_destroy(m);
     free(dbname);
