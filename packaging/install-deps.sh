@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake pkg-config git ca-certificates
     libpq-dev librdkafka-dev libcivetweb-dev libsqlite3-dev libmbedtls-dev liblua5.4-dev
     libjansson-dev zlib1g-dev libzstd-dev libsnappy-dev libavro-dev
     postgresql-15 postgresql-client-15)
-test_pkgs=(libcmocka-dev sqlite3 curl kcat prometheus chromium nodejs npm clang libclang-rt-14-dev)
+test_pkgs=(libcmocka-dev sqlite3 curl kcat prometheus chromium nodejs npm clang libclang-rt-14-dev openssl python3)
 
 case "$mode" in
 --build) want=("${build_pkgs[@]}") ;;

@@ -132,45 +132,53 @@ static int http_tcp_connect_one(const struct addrinfo *ai, int64_t deadline_ms, 
     return fd;
 }
 
-http_conn *http_conn_tcp_create(const char *host, const char *port, int64_t deadline_ms, char *err, size_t errlen)
+/* "host:port" ("[v6]:port" for an IPv6 address) into peer, host without brackets into name.
+ * 0, or -1 with err when the host is missing or too long. */
+static int http_tcp_peer(const char *host, const char *port, char *name, size_t namelen, char *peer, size_t peerlen,
+                         char *err, size_t errlen)
 {
-    char name[256];
-    if (!host || !*host || !port || !*port) {
-        err_setf(err, errlen, "http: no host or port");
-        return NULL;
-    }
+    if (!host || !*host || !port || !*port)
+        return err_setf(err, errlen, "http: no host or port");
     size_t hl = strlen(host);
     if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {   /* [::1] */
         host++;
         hl -= 2;
     }
-    if (hl >= sizeof name) {
-        err_setf(err, errlen, "http: host name too long");
-        return NULL;
-    }
+    if (hl >= namelen)
+        return err_setf(err, errlen, "http: host name too long");
     memcpy(name, host, hl);
     name[hl] = '\0';
+    snprintf(peer, peerlen, strchr(name, ':') ? "[%s]:%s" : "%s:%s", name, port);
+    return 0;
+}
 
+int http_tcp_connect(const char *host, const char *port, int64_t deadline_ms, char *err, size_t errlen)
+{
+    char name[256], peer[300];
+    if (http_tcp_peer(host, port, name, sizeof name, peer, sizeof peer, err, errlen) < 0)
+        return -1;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int gai = getaddrinfo(name, port, &hints, &res);
+    if (gai != 0)
+        return err_setf(err, errlen, "%s: %s", peer, gai_strerror(gai));
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
+        fd = http_tcp_connect_one(ai, deadline_ms, peer, err, errlen);
+    freeaddrinfo(res);
+    return fd;
+}
+
+http_conn *http_conn_tcp_create(const char *host, const char *port, int64_t deadline_ms, char *err, size_t errlen)
+{
+    char name[256];
     http_tcp *t = calloc(1, sizeof *t);
     if (!t) {
         err_setf(err, errlen, "http: out of memory");
         return NULL;
     }
     t->base.ops = &http_tcp_ops;
-    t->fd = -1;
-    snprintf(t->peer, sizeof t->peer, strchr(name, ':') ? "[%s]:%s" : "%s:%s", name, port);
-
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    int gai = getaddrinfo(name, port, &hints, &res);
-    if (gai != 0) {
-        err_setf(err, errlen, "%s: %s", t->peer, gai_strerror(gai));
-        free(t);
-        return NULL;
-    }
-    for (struct addrinfo *ai = res; ai && t->fd < 0; ai = ai->ai_next)
-        t->fd = http_tcp_connect_one(ai, deadline_ms, t->peer, err, errlen);
-    freeaddrinfo(res);
-    if (t->fd < 0) {
+    if (http_tcp_peer(host, port, name, sizeof name, t->peer, sizeof t->peer, err, errlen) < 0 ||
+        (t->fd = http_tcp_connect(host, port, deadline_ms, err, errlen)) < 0) {
         free(t);
         return NULL;
     }

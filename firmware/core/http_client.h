@@ -32,6 +32,10 @@ struct http_conn {
  * NULL with the reason (naming host:port) in err. */
 http_conn *http_conn_tcp_create(const char *host, const char *port, int64_t deadline_ms, char *err,
                                 size_t errlen);
+/* The TCP connect under http_conn_tcp_create, for other transports (TLS): a connected
+ * non-blocking, close-on-exec socket to host:port (same host forms and deadline), or -1 with the
+ * reason (naming host:port) in err. The caller closes the fd. */
+int http_tcp_connect(const char *host, const char *port, int64_t deadline_ms, char *err, size_t errlen);
 /* Close and free any transport. Accepts NULL. */
 void http_conn_destroy(http_conn *c);
 
