@@ -1,12 +1,16 @@
 /* aws_credentials: the credential chain (see aws_credentials.h), in the order the AWS SDKs use:
- * explicit settings, environment, shared credentials file, EC2 instance role (IMDSv2). A source
- * that has nothing adds a note and the next one is tried; a source that has half a key pair is
- * an error at once (as the SDKs' "partial credentials"). When nothing is found, the error lists
- * every source with why it gave nothing. Secrets never appear in error text. */
+ * explicit settings, environment, shared credentials file, container credentials (ECS/EKS),
+ * EC2 instance role (IMDSv2). A source that has nothing adds a note and the next one is tried; a
+ * source that has half a key pair, or container credentials that are configured but cannot be
+ * fetched, is an error at once (as the SDKs' "partial credentials", and as they never fall back
+ * from a configured container to the host's instance role). When nothing is found, the error
+ * lists every source with why it gave nothing. Secrets never appear in error text. */
 #include "aws/aws_credentials.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,8 @@ extern char **environ;
 #define CRED_IMDS_DEFAULT "http://169.254.169.254"
 #define CRED_IMDS_TOKEN_TTL "21600"
 #define CRED_IMDS_ROLE_PATH "/latest/meta-data/iam/security-credentials/"
+#define CRED_CONTAINER_DEFAULT "http://169.254.170.2"
+#define CRED_HTTP_MAX_BODY (64 * 1024)
 #define CRED_FILE_MAX (1024 * 1024)
 
 /* 1 = found, 0 = nothing here (a note was added), -1 = error (in err). */
@@ -228,16 +234,17 @@ done:
     return rc;
 }
 
-/* "http://host[:port][/]" (or without the scheme) into host and port. 0, or -1 with err. */
-static int cred_imds_endpoint(const char *endpoint, char *host, size_t hostlen, char *port, size_t portlen, char *err,
-                              size_t errlen)
+/* "http://host[:port][/path]" (or without the scheme) into host, port and *path (pointing into
+ * url at the path and query; "" when there is none). 0, or -1 with err. */
+static int cred_url_parse(const char *url, char *host, size_t hostlen, char *port, size_t portlen, const char **path,
+                          char *err, size_t errlen)
 {
-    const char *p = endpoint;
+    const char *p = url;
     if (strncasecmp(p, "https://", 8) == 0)
         return err_setf(err, errlen, "only http:// is supported");
     if (strncasecmp(p, "http://", 7) == 0)
         p += 7;
-    size_t len = strcspn(p, "/");
+    size_t len = strcspn(p, "/?#");
     const char *hend, *colon = NULL;
     if (*p == '[') {
         const char *close = memchr(p, ']', len);
@@ -253,16 +260,20 @@ static int cred_imds_endpoint(const char *endpoint, char *host, size_t hostlen, 
         hend = colon ? colon : p + len;
     }
     size_t hl = (size_t)(hend - p), pl = colon ? (size_t)(p + len - colon - 1) : 0;
-    if (!hl || hl >= hostlen || (colon && (!pl || pl >= portlen)))
+    if (!hl || hl >= hostlen || (colon && (!pl || pl >= portlen)) || memchr(p, '@', len))
         return err_setf(err, errlen, "bad endpoint");
     memcpy(host, p, hl);
     host[hl] = '\0';
     if (colon) {
         memcpy(port, colon + 1, pl);
         port[pl] = '\0';
+        if (strspn(port, "0123456789") != pl)
+            return err_setf(err, errlen, "bad endpoint");
     } else {
         snprintf(port, portlen, "80");
     }
+    if (path)
+        *path = p + len;
     return 0;
 }
 
@@ -340,20 +351,28 @@ done:
     return rc;
 }
 
-/* One IMDS request; the body (trimmed) in resp. 0, or -1 with err. */
-static int cred_imds_call(const char *host, const char *port, const char *method, const char *target,
-                          const http_header *hdr, int timeout_ms, http_response *resp, char *err, size_t errlen)
+/* One HTTP request to a metadata endpoint (IMDS or the container agent); the body in resp.
+ * 0 on HTTP 200, or -1 with err (never the headers' values: they carry tokens). */
+static int cred_http_call(const char *host, const char *port, const char *method, const char *target,
+                          const http_header *hdr, size_t nhdr, int timeout_ms, http_response *resp, char *err,
+                          size_t errlen)
 {
     char hostport[300];
     snprintf(hostport, sizeof hostport, strcmp(port, "80") ? "%s:%s" : "%s", host, port);
-    http_request req = {.method = method, .host = hostport, .target = target, .headers = hdr, .nheaders = 1,
-                        .max_body = 64 * 1024};
+    http_request req = {.method = method, .host = hostport, .target = target, .headers = hdr, .nheaders = nhdr,
+                        .max_body = CRED_HTTP_MAX_BODY};
     char e[256];
     if (http_client_request(host, port, &req, timeout_ms, resp, e, sizeof e) < 0)
         return err_setf(err, errlen, "%s %s: %s", method, target, e);
     if (resp->status != 200)
         return err_setf(err, errlen, "%s %s: HTTP %d", method, target, resp->status);
     return 0;
+}
+
+static int cred_imds_call(const char *host, const char *port, const char *method, const char *target,
+                          const http_header *hdr, int timeout_ms, http_response *resp, char *err, size_t errlen)
+{
+    return cred_http_call(host, port, method, target, hdr, 1, timeout_ms, resp, err, errlen);
 }
 
 static int cred_imds_fetch(const char *host, const char *port, int timeout_ms, aws_credentials *out, char *err,
@@ -423,12 +442,164 @@ static int cred_from_instance_role(const aws_credential_source *src, char *const
     }
     int timeout_ms = src && src->imds_timeout_ms > 0 ? src->imds_timeout_ms : 1000;
     char host[256], port[16], e[512];
-    if (cred_imds_endpoint(endpoint, host, sizeof host, port, sizeof port, e, sizeof e) < 0 ||
+    if (cred_url_parse(endpoint, host, sizeof host, port, sizeof port, NULL, e, sizeof e) < 0 ||
         cred_imds_fetch(host, port, timeout_ms, out, e, sizeof e) < 0) {
         cred_note(notes, "instance role (IMDS %s): %s", endpoint, e);
         return CRED_NONE;
     }
     return CRED_FOUND;
+}
+
+/* Hosts that AWS_CONTAINER_CREDENTIALS_FULL_URI may name over http, as the AWS SDKs allow:
+ * loopback (localhost, 127.0.0.0/8, ::1) and the ECS and EKS Pod Identity agents. Literal
+ * addresses only (and "localhost"): a name is not resolved, so it cannot be made to point
+ * elsewhere between the check and the connection. */
+static int cred_container_host_allowed(const char *host)
+{
+    char h[64];
+    size_t n = strlen(host);
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    if (host[0] == '[' && n >= 2 && host[n - 1] == ']' && n - 2 < sizeof h) {
+        memcpy(h, host + 1, n - 2);
+        h[n - 2] = '\0';
+    } else if (n < sizeof h) {
+        memcpy(h, host, n + 1);
+    } else {
+        return 0;
+    }
+    struct in_addr a4;
+    struct in6_addr a6, eks6;
+    if (inet_pton(AF_INET, h, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127 || strcmp(h, "169.254.170.2") == 0 ||
+               strcmp(h, "169.254.170.23") == 0;
+    if (inet_pton(AF_INET6, h, &a6) == 1 && inet_pton(AF_INET6, "fd00:ec2::23", &eks6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) || memcmp(&a6, &eks6, sizeof a6) == 0;
+    return 0;
+}
+
+/* The Authorization value for the container endpoint into token ("" when none is configured):
+ * the file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read on every fetch: EKS rotates it),
+ * else AWS_CONTAINER_AUTHORIZATION_TOKEN. 0, or -1 with err (never the token itself). */
+static int cred_container_token(char *const *envp, buf *token, char *err, size_t errlen)
+{
+    const char *file = cred_env(envp, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    const char *value = cred_env(envp, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    const char *what = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+    if (file && *file) {
+        char *text = cred_read_file(file);
+        if (!text)
+            return err_setf(err, errlen, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s", file, strerror(errno));
+        char *t = text;
+        while (*t == ' ' || *t == '\t' || *t == '\r' || *t == '\n')
+            t++;
+        size_t n = strlen(t);
+        while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\r' || t[n - 1] == '\n'))
+            n--;
+        buf_append(token, t, n);
+        memset(text, 0, strlen(text));
+        free(text);
+        if (!token->len)
+            return err_setf(err, errlen, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s is empty", file);
+        what = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+    } else if (value && *value) {
+        buf_puts(token, value);
+    } else {
+        buf_puts(token, "");
+    }
+    if (token->data && (token->len != strlen(token->data) || strpbrk(token->data, "\r\n")))
+        return err_setf(err, errlen, "%s: the token contains a line break or a NUL byte", what);
+    return 0;
+}
+
+/* GET the container credentials document from host:port target. 0, or -1 with err. */
+static int cred_container_fetch(const char *host, const char *port, const char *target, const char *auth,
+                                int timeout_ms, aws_credentials *out, char *err, size_t errlen)
+{
+    http_header hdr[2] = {{"Accept", "application/json"}, {"Authorization", auth}};
+    http_response resp = {0};
+    int rc = -1;
+    if (cred_http_call(host, port, "GET", target, hdr, *auth ? 2 : 1, timeout_ms, &resp, err, errlen) == 0) {
+        char e[256];
+        if (aws_credentials_from_imds_json(resp.body.data, resp.body.len, out, e, sizeof e) < 0)
+            err_setf(err, errlen, "GET %s: %s", target, e);
+        else
+            rc = 0;
+    }
+    if (resp.body.data)
+        memset(resp.body.data, 0, resp.body.len);
+    http_response_free(&resp);
+    return rc;
+}
+
+/* ECS task role / EKS Pod Identity: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (on the ECS agent's
+ * address, or src->container_endpoint) wins over AWS_CONTAINER_CREDENTIALS_FULL_URI. Once either
+ * is set, a failure is an error (CRED_ERROR), not a fall-through to the instance role. */
+static int cred_from_container(const aws_credential_source *src, char *const *envp, aws_credentials *out,
+                               buf *notes, char *err, size_t errlen)
+{
+    const char *base = src && src->container_endpoint ? src->container_endpoint : CRED_CONTAINER_DEFAULT;
+    const char *relative = cred_env(envp, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const char *full = cred_env(envp, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    if (!*base) {
+        cred_note(notes, "container: skipped (no container endpoint)");
+        return CRED_NONE;
+    }
+    if ((!relative || !*relative) && (!full || !*full)) {
+        cred_note(notes, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI "
+                         "not set");
+        return CRED_NONE;
+    }
+
+    buf url = BUF_INIT, token = BUF_INIT;
+    char host[256], port[16], e[512];
+    const char *path = "";
+    int rc = CRED_ERROR;
+    if (relative && *relative) {
+        buf_printf(&url, "%s%s", base, relative);
+        if (relative[0] != '/') {
+            err_setf(e, sizeof e, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start with '/'");
+            goto done;
+        }
+        if (cred_url_parse(base, host, sizeof host, port, sizeof port, NULL, e, sizeof e) < 0)
+            goto done;
+        path = relative;
+    } else {
+        buf_puts(&url, full);
+        if (strncasecmp(full, "http://", 7) != 0) {   /* the SDKs' https case is not built in */
+            err_setf(e, sizeof e, "AWS_CONTAINER_CREDENTIALS_FULL_URI must be an http:// URL");
+            goto done;
+        }
+        if (cred_url_parse(full, host, sizeof host, port, sizeof port, &path, e, sizeof e) < 0)
+            goto done;
+        if (!cred_container_host_allowed(host)) {
+            err_setf(e, sizeof e, "AWS_CONTAINER_CREDENTIALS_FULL_URI host %s is not allowed over http (only "
+                     "loopback addresses and the ECS/EKS container agents, as in the AWS SDKs)", host);
+            goto done;
+        }
+        if (!*path)
+            path = "/";
+    }
+    if (strpbrk(path, " \t\r\n")) {
+        err_setf(e, sizeof e, "the path contains white space");
+        goto done;
+    }
+    if (cred_container_token(envp, &token, e, sizeof e) < 0)
+        goto done;
+    int timeout_ms = src && src->container_timeout_ms > 0 ? src->container_timeout_ms : 1000;
+    if (cred_container_fetch(host, port, path, token.data, timeout_ms, out, e, sizeof e) < 0)
+        goto done;
+    snprintf(out->source, sizeof out->source, "container");
+    rc = CRED_FOUND;
+done:
+    if (rc == CRED_ERROR)
+        err_setf(err, errlen, "container credentials (%s): %s (the instance role is not tried when container "
+                 "credentials are configured; before: %s)", url.data, e, notes->len ? notes->data : "nothing");
+    if (token.data)
+        memset(token.data, 0, token.len);
+    buf_free(&token);
+    buf_free(&url);
+    return rc;
 }
 
 int aws_credentials_resolve(const aws_credential_source *src, aws_credentials *out, char *err, size_t errlen)
@@ -441,6 +612,8 @@ int aws_credentials_resolve(const aws_credential_source *src, aws_credentials *o
         rc = cred_from_environment(envp, out, &notes, err, errlen);
     if (rc == CRED_NONE)
         rc = cred_from_shared_file(envp, out, &notes, err, errlen);
+    if (rc == CRED_NONE)
+        rc = cred_from_container(src, envp, out, &notes, err, errlen);
     if (rc == CRED_NONE)
         rc = cred_from_instance_role(src, envp, out, &notes);
     if (rc == CRED_NONE)

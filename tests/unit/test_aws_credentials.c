@@ -1,7 +1,10 @@
-/* Unit tests for aws/aws_credentials: the chain's order (settings, environment, shared file),
- * partial key pairs refused, the shared credentials file's profiles, the instance-role document,
- * the instance-role path failing fast against a closed and a silent local port, and the error
- * naming every place tried. No fake metadata service: IMDS itself is only reachable on EC2. */
+/* Unit tests for aws/aws_credentials: the chain's order (settings, environment, shared file,
+ * container, instance role), partial key pairs refused, the shared credentials file's profiles,
+ * the instance-role document, the instance-role path failing fast against a closed and a silent
+ * local port, the container source's configuration (which URI wins, the hosts a full URI may
+ * name, the authorization token's checks, no fall-back to the instance role) and the error
+ * naming every place tried. The container and IMDS protocols themselves are exercised against
+ * servers in test_aws_credentials_provider.c and tests/runtime/lake_credentials.sh. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -153,7 +156,16 @@ static void test_nothing_found_names_every_place(void **state)
     assert_non_null(strstr(err, "settings: no access key id set"));
     assert_non_null(strstr(err, "environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set"));
     assert_non_null(strstr(err, "shared file /nonexistent-sluice-home/.aws/credentials: No such file"));
+    assert_non_null(strstr(err, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
+                                "AWS_CONTAINER_CREDENTIALS_FULL_URI not set"));
     assert_non_null(strstr(err, "instance role: skipped"));
+    assert_true(strstr(err, "shared file") < strstr(err, "container:"));
+    assert_true(strstr(err, "container:") < strstr(err, "instance role:"));
+
+    src.container_endpoint = "";   /* the test switch, like imds_endpoint */
+    assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "container: skipped (no container endpoint)"));
+    src.container_endpoint = NULL;
 
     src.envp = empty_env;   /* no HOME at all */
     assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
@@ -267,6 +279,102 @@ static void test_imds_document(void **state)
     assert_string_equal(c.access_key_id, "");
 }
 
+static void test_container_order_and_errors(void **state)
+{
+    (void)state;
+    char base[64], relative_err[256], err[2048] = "";
+    int port = closed_port();
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    aws_credential_source src = {.imds_endpoint = "", .container_endpoint = base, .container_timeout_ms = 500};
+    aws_credentials c;
+
+    /* the environment comes before the container */
+    char *env_first[] = {"AWS_ACCESS_KEY_ID=AKIDENV", "AWS_SECRET_ACCESS_KEY=envsecret",
+                         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/x", NULL};
+    src.envp = env_first;
+    assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), 0);
+    assert_string_equal(c.source, "environment");
+
+    /* configured but unreachable: an error at once, naming the URL, the earlier places, and
+     * that the instance role is not tried (even though an IMDS endpoint is set) */
+    char *env_rel[] = {"HOME=/nonexistent-sluice-home", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/x",
+                       "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://10.1.2.3/ignored",
+                       "AWS_CONTAINER_AUTHORIZATION_TOKEN=Bearer sekrit-token", NULL};
+    src.envp = env_rel;
+    src.imds_endpoint = "http://127.0.0.1:9";
+    assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+    snprintf(relative_err, sizeof relative_err, "container credentials (%s/v2/credentials/x): GET /v2/credentials/x:",
+             base);
+    assert_non_null(strstr(err, relative_err));
+    assert_non_null(strstr(err, "Connection refused"));
+    assert_non_null(strstr(err, "the instance role is not tried"));
+    assert_non_null(strstr(err, "settings: no access key id set"));
+    assert_non_null(strstr(err, "shared file /nonexistent-sluice-home/.aws/credentials"));
+    assert_null(strstr(err, "IMDS"));
+    assert_null(strstr(err, "sekrit"));
+    assert_string_equal(c.access_key_id, "");
+    src.imds_endpoint = "";
+
+    char *env_bad_rel[] = {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=v2/credentials", NULL};
+    src.envp = env_bad_rel;
+    assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "must start with '/'"));
+
+    /* the full URI: loopback and the ECS/EKS agents only, http only; checked before connecting */
+    const char *refused[] = {"http://10.1.2.3/creds", "http://example.com/creds", "http://127.0.0.1.nip.io/c",
+                             "http://[fe80::1]/creds", "http://169.254.169.254/latest"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char full[128];
+        snprintf(full, sizeof full, "AWS_CONTAINER_CREDENTIALS_FULL_URI=%s", refused[i]);
+        char *env_full[] = {full, NULL};
+        src.envp = env_full;
+        assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+        assert_non_null(strstr(err, "is not allowed over http"));
+    }
+    char *env_https[] = {"AWS_CONTAINER_CREDENTIALS_FULL_URI=https://localhost/creds", NULL};
+    src.envp = env_https;
+    assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "must be an http:// URL"));
+    const char *allowed[] = {"http://localhost:%d/creds", "http://127.0.0.1:%d/creds", "http://127.9.8.7:%d/creds",
+                             "http://[::1]:%d/creds"};
+    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
+        char full[128], fmt[128];
+        snprintf(fmt, sizeof fmt, "AWS_CONTAINER_CREDENTIALS_FULL_URI=%s", allowed[i]);
+        snprintf(full, sizeof full, fmt, port);
+        char *env_full[] = {full, NULL};
+        src.envp = env_full;
+        assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+        assert_null(strstr(err, "is not allowed"));
+        assert_non_null(strstr(err, "GET /creds:"));   /* it did try to connect */
+    }
+
+    /* the authorization token: a missing file, an empty file, a line break */
+    char *env_nofile[] = {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/c",
+                          "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=/nonexistent-sluice-token", NULL};
+    src.envp = env_nofile;
+    assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE /nonexistent-sluice-token: No such file"));
+    char *env_empty[] = {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/c",
+                         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=/dev/null", NULL};
+    src.envp = env_empty;
+    assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/dev/null is empty"));
+    char *env_crlf[] = {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/c",
+                        "AWS_CONTAINER_AUTHORIZATION_TOKEN=abc\r\nX-Injected: sekrit", NULL};
+    src.envp = env_crlf;
+    assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "AWS_CONTAINER_AUTHORIZATION_TOKEN: the token contains a line break"));
+    assert_null(strstr(err, "sekrit"));
+
+    /* the default agent address for the relative URI */
+    char *env_default[] = {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/y", NULL};
+    src.envp = env_default;
+    src.container_endpoint = NULL;
+    src.container_timeout_ms = 100;
+    assert_int_equal(aws_credentials_resolve(&src, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "container credentials (http://169.254.170.2/v2/credentials/y)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_imds_closed_port),
         cmocka_unit_test(test_imds_silent_port_times_out),
         cmocka_unit_test(test_imds_document),
+        cmocka_unit_test(test_container_order_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
