@@ -21,6 +21,7 @@
 #include "sinks/kafka/kafka_conf.h"
 #include "sinks/kafka/kafka_embedded.h"
 #include "sinks/kafka/kafka_browser.h"
+#include "sinks/lake/bronze_consumer.h"
 #include "store/config_file.h"
 #include "store/sessions.h"
 #include "store/users.h"
@@ -43,6 +44,7 @@ struct sluice_daemon {
     pipeline *pipeline;
     kafka_browser *kafka_browser;   /* the console's message browser; NULL when Kafka is off */
     kafka_embedded *kafka_embedded;  /* kafka.brokers = embedded: lives as long as the daemon */
+    bronze_consumer *bronze_kafka;   /* bronze from Kafka (bronze.kafka_topics); NULL when off */
     int pipe_rd, pipe_wr;
     time_t started;
     metric *m_uptime, *m_reloads, *m_reload_failures;
@@ -313,12 +315,18 @@ int daemon_run(sluice_daemon *d)
     pipeline_deps pdeps = {.store = d->store,
                            .metrics = d->metrics,
                            .health = d->health,
-                           .kafka_embedded = d->kafka_embedded};
+                           .kafka_embedded = d->kafka_embedded,
+                           .state_dir = d->state_dir};
     d->pipeline = pipeline_start(d->config, &pdeps, err, sizeof err);
     if (!d->pipeline && err[0]) {
         log_error("pipeline", "cannot start the pipeline: %s", err);
         health_set(d->health, "capture", HEALTH_DOWN, err);
     }
+    /* Independent of the capture: the scale-out path writes the lake from Kafka. */
+    d->bronze_kafka = bronze_consumer_start(d->config, d->state_dir, daemon_kafka_bootstrap(d), d->metrics,
+                                            d->health, err, sizeof err);
+    if (!d->bronze_kafka && err[0])
+        log_error("bronze_kafka", "cannot start the Kafka-to-bronze consumer: %s", err);
 
     loop_fd_add(d->loop, d->pipe_rd, daemon_on_signal, d);
     loop_timer_add(d->loop, 1000, daemon_on_second, d);
@@ -326,6 +334,8 @@ int daemon_run(sluice_daemon *d)
     daemon_on_second(d->loop, d, 0);
     int rc = loop_run(d->loop) < 0 ? 1 : 0;
 
+    bronze_consumer_destroy(d->bronze_kafka);
+    d->bronze_kafka = NULL;
     pipeline_stop(d->pipeline);
     d->pipeline = NULL;
     api_server_stop(d->api);
@@ -340,6 +350,7 @@ void daemon_destroy(sluice_daemon *d)
 {
     if (!d)
         return;
+    bronze_consumer_destroy(d->bronze_kafka);
     pipeline_stop(d->pipeline);
     api_server_stop(d->api);
     kafka_browser_destroy(d->kafka_browser);

@@ -275,9 +275,19 @@ static int demo_appliance_create(demo_session *s, char *err, size_t errlen)
     char conn_env[200], file_env[PATH_MAX + 64];
     snprintf(conn_env, sizeof conn_env, "SLUICE_SOURCE_CONNINFO=%s", s->conninfo);
     snprintf(file_env, sizeof file_env, "SLUICE_FILE_PATH=%s/changes.jsonl", s->appliance_dir);
-    /* Kafka: the embedded broker, unless SLUICE_KAFKA_BROKERS names a real cluster. */
-    const char *const extra[] = {conn_env, file_env, "SLUICE_SOURCE_HEARTBEAT_INTERVAL=10s",
-                                 getenv("SLUICE_KAFKA_BROKERS") ? NULL : "SLUICE_KAFKA_BROKERS=embedded", NULL};
+    /* Kafka: the embedded broker, unless SLUICE_KAFKA_BROKERS names a real cluster. The lake: a
+     * local directory in the appliance's state (objects rolled every 10 s so they show up
+     * soon), unless SLUICE_LAKE_STORE says otherwise. */
+    const char *extra[8] = {conn_env, file_env, "SLUICE_SOURCE_HEARTBEAT_INTERVAL=10s"};
+    size_t n = 3;
+    if (!getenv("SLUICE_LAKE_STORE")) {
+        extra[n++] = "SLUICE_LAKE_STORE=local";
+        if (!getenv("SLUICE_BRONZE_ROLL_AGE"))
+            extra[n++] = "SLUICE_BRONZE_ROLL_AGE=10s";
+    }
+    if (!getenv("SLUICE_KAFKA_BROKERS"))
+        extra[n++] = "SLUICE_KAFKA_BROKERS=embedded";
+    extra[n] = NULL;
     char **env = demo_env_build(extra);
     if (!env) {
         snprintf(err, errlen, "out of memory");
@@ -359,6 +369,10 @@ static void demo_banner_print(const demo_session *s)
                bootstrap, bootstrap);
     else
         printf("  kafka       %s, topics sluice.public.<table>\n", getenv("SLUICE_KAFKA_BROKERS"));
+    if (!getenv("SLUICE_LAKE_STORE"))
+        printf("  lake        %s/lake/bronze/sluice/<schema>.<table>/date=.../hour=.../*.jsonl.gz\n"
+               "              (raw Debezium events, uploaded every 10 s)\n",
+               s->appliance_dir);
     printf("  console     http://%s/ (user admin, one-time password above)\n"
            "  state       %s (recreated at every start)\n"
            "Press Ctrl-C to stop the demo.\n\n",

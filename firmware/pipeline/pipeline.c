@@ -13,6 +13,7 @@
 #include "pipeline/ack.h"
 #include "sinks/file/file_sink.h"
 #include "sinks/kafka/kafka_sink.h"
+#include "sinks/lake/lake_conf.h"
 
 #define PIPELINE_MAX_SINKS 4
 
@@ -20,6 +21,7 @@ struct pipeline {
     sink sinks[PIPELINE_MAX_SINKS];
     size_t nsinks;
     ack_tracker *ack;
+    objstore *lake;            /* the lake's object store, when one is configured */
     capture *capture;
     pthread_t thread;
     int running;
@@ -50,6 +52,7 @@ void pipeline_stop(pipeline *p)
     capture_destroy(p->capture);
     for (size_t i = 0; i < p->nsinks; i++)
         p->sinks[i].ops->destroy(p->sinks[i].self);
+    objstore_destroy(p->lake);
     ack_tracker_destroy(p->ack);
     free(p->conninfo);
     free(p->password);
@@ -68,7 +71,9 @@ static int pipeline_sinks_create(pipeline *p, const config *cfg, const pipeline_
     const char *file_path = config_get(cfg, "file.path");
     kafka_options ko;
     kafka_options_from_config(cfg, p->dbname, &ko);
-    size_t n = (file_path != NULL) + (ko.brokers != NULL);
+    lake_conf lc;
+    lake_conf_from_config(cfg, deps->state_dir, p->dbname, &lc);
+    size_t n = (file_path != NULL) + (ko.brokers != NULL) + (lc.bronze != 0);
     if (!(p->ack = ack_tracker_create(n, 0))) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -99,6 +104,21 @@ static int pipeline_sinks_create(pipeline *p, const config *cfg, const pipeline_
         log_info("pipeline", "sink: kafka %s, topics %s.<schema>.<table>",
                  embedded ? "embedded broker (in memory, not durable)" : ko.brokers, ko.topic_prefix);
     }
+    if (lc.bronze) {
+        if (!(p->lake = lake_store_open(cfg, &lc, err, errlen)))
+            return -1;
+        bronze_sink_deps bd = {.objects = p->lake,
+                               .st = deps->store,
+                               .ack = p->ack,
+                               .ack_index = p->nsinks,
+                               .metrics = deps->metrics,
+                               .health = deps->health,
+                               .stop = &p->stop};
+        if (bronze_sink_create(&lc.bronze_opts, &bd, &p->sinks[p->nsinks], err, errlen) < 0)
+            return -1;
+        p->nsinks++;
+        log_info("pipeline", "sink: bronze in %s/bronze/%s", objstore_describe(p->lake), lc.bronze_opts.source);
+    }
     return 0;
 }
 
@@ -111,8 +131,9 @@ pipeline *pipeline_start(const config *cfg, const pipeline_deps *deps, char *err
         health_set(h, "capture", HEALTH_DISABLED, "no source: set source.conninfo");
         return NULL;
     }
-    if (!config_get(cfg, "file.path") && !config_get(cfg, "kafka.brokers")) {
-        health_set(h, "capture", HEALTH_DISABLED, "no sink enabled: set kafka.brokers or file.path");
+    if (!config_get(cfg, "file.path") && !config_get(cfg, "kafka.brokers") &&
+        strcmp(config_get(cfg, "lake.store"), "none") == 0) {
+        health_set(h, "capture", HEALTH_DISABLED, "no sink enabled: set kafka.brokers, lake.store or file.path");
         return NULL;
     }
     pipeline *p = calloc(1, sizeof *p);

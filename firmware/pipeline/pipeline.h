@@ -1,5 +1,6 @@
 /* pipeline: the daemon's data path. Builds the enabled sinks from the settings (the file sink
- * with file.path, the Kafka producer with kafka.brokers), an ack tracker over them, and the
+ * with file.path, the Kafka producer with kafka.brokers, the bronze writer with lake.store), an
+ * ack tracker over them, and the
  * capture, and runs the capture on its own thread until stopped. Without a source or without any
  * sink the pipeline is off and the capture's health says why.
  * Ownership: config, store, metrics, health and the embedded broker are borrowed and must
@@ -23,6 +24,7 @@ typedef struct pipeline_deps {
     metrics *metrics;
     health *health;
     kafka_embedded *kafka_embedded;   /* the embedded broker when kafka.brokers = embedded */
+    const char *state_dir;            /* defaults of lake.path and bronze.spool_dir */
 } pipeline_deps;
 
 pipeline *pipeline_start(const config *cfg, const pipeline_deps *deps, char *err, size_t errlen);

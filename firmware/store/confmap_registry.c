@@ -3,7 +3,9 @@
  * `sluice check` and the settings API are generated from these entries. */
 #include "store/confmap.h"
 
+#include "objstore/objstore_settings.h"
 #include "sinks/kafka/kafka_settings.h"
+#include "sinks/lake/lake_settings.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -50,20 +52,6 @@ static int check_conninfo(const char *v, char *err, size_t errlen)
     if (!eq || eq == v || strspn(v, " \t") == (size_t)(eq - v)) {
         snprintf(err, errlen, "not a connection string: use a postgresql:// URL or key=value pairs "
                  "(e.g. host=db dbname=app user=sluice)");
-        return -1;
-    }
-    return 0;
-}
-
-/* S3 bucket naming rules: 3 to 63 lower-case letters, digits, dots and hyphens, starting and
- * ending with a letter or digit. */
-static int check_bucket(const char *v, char *err, size_t errlen)
-{
-    size_t n = strlen(v);
-    if (n < 3 || n > 63 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n ||
-        !isalnum((unsigned char)v[0]) || !isalnum((unsigned char)v[n - 1])) {
-        snprintf(err, errlen, "'%s' is not a valid bucket name: 3 to 63 lower-case letters, digits, dots "
-                 "or hyphens, beginning and ending with a letter or digit", v);
         return -1;
     }
     return 0;
@@ -139,19 +127,6 @@ static const conf_setting source_settings[] = {
      "missing.", NULL},
 };
 
-static const conf_setting s3_settings[] = {
-    {"s3.access_key_id", CONF_STRING, NULL, 0, 0, NULL,
-     "Access key ID the lake writers sign S3 requests with; unset uses the instance role.", NULL},
-    {"s3.secret_access_key", CONF_SECRET, NULL, 0, 0, NULL,
-     "Secret access key belonging to `s3.access_key_id`; stored encrypted.", NULL},
-    {"s3.endpoint", CONF_STRING, NULL, 0, 0, NULL,
-     "S3 endpoint URL for S3-compatible stores (e.g. `http://minio:9000`); unset uses AWS.", NULL},
-    {"s3.region", CONF_STRING, "us-east-1", 0, 0, NULL,
-     "Region used for request signing.", NULL},
-    {"s3.bucket", CONF_STRING, NULL, 0, 0, NULL,
-     "Bucket the lake writers put the bronze, silver and gold layers in.", check_bucket},
-};
-
 static const conf_module log_module = {
     "log", "Logging of the daemon (standard error, or the journal under systemd).",
     log_settings, COUNT(log_settings)};
@@ -160,10 +135,6 @@ static const conf_module console_module = {
 static const conf_module source_module = {
     "source", "The PostgreSQL database whose changes are captured (logical replication with pgoutput).",
     source_settings, COUNT(source_settings)};
-static const conf_module s3_module = {
-    "s3", "Object storage used by the lake writers (AWS S3 or an S3-compatible store).", s3_settings,
-    COUNT(s3_settings)};
-
 static const conf_setting file_settings[] = {
     {"file.path", CONF_STRING, NULL, 0, 0, NULL,
      "Append every captured change as a line of Debezium JSON to this file (unset: off). A simple "
@@ -176,7 +147,7 @@ static const conf_module file_module = {
     COUNT(file_settings)};
 
 static const conf_module *const modules[] = {
-    &log_module, &console_module, &source_module, &file_module, &kafka_conf_module, &s3_module, NULL,
+    &log_module, &console_module, &source_module, &file_module, &kafka_conf_module, &s3_conf_module, &lake_conf_module, &bronze_conf_module, NULL,
 };
 
 const conf_module *const *confmap_modules(void)

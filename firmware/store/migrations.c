@@ -44,6 +44,17 @@ const store_migration store_migrations[] = {
      "  snapshot_done INTEGER NOT NULL DEFAULT 0,"
      "  consistent_lsn TEXT,"
      "  updated_at INTEGER NOT NULL);"},
+    {3, "bronze: per-table watermarks and upload intents",
+     "CREATE TABLE bronze_tables ("
+     "  source TEXT NOT NULL,"
+     "  table_name TEXT NOT NULL,"      /* schema.table */
+     "  done_lsn INTEGER NOT NULL,"     /* position of the last event in a durable object */
+     "  done_seq INTEGER NOT NULL,"
+     "  pending_key TEXT,"              /* an object being uploaded, and its last position */
+     "  pending_lsn INTEGER,"
+     "  pending_seq INTEGER,"
+     "  updated_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (source, table_name));"},
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

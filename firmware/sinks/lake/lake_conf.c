@@ -1,0 +1,58 @@
+/* lake_conf: lake and bronze settings into options; the lake's object store (see lake_conf.h). */
+#include "sinks/lake/lake_conf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/errbuf.h"
+#include "objstore/objstore_local.h"
+#include "objstore/objstore_s3.h"
+
+void lake_conf_from_config(const config *cfg, const char *state_dir, const char *db, lake_conf *out)
+{
+    memset(out, 0, sizeof *out);
+    out->store = config_get(cfg, "lake.store");
+    const char *path = config_get(cfg, "lake.path"), *spool = config_get(cfg, "bronze.spool_dir");
+    if (path)
+        snprintf(out->path, sizeof out->path, "%s", path);
+    else
+        snprintf(out->path, sizeof out->path, "%s/lake", state_dir);
+    if (spool)
+        snprintf(out->spool_dir, sizeof out->spool_dir, "%s", spool);
+    else
+        snprintf(out->spool_dir, sizeof out->spool_dir, "%s/spool", state_dir);
+    int lake_bronze = strcmp(out->store, "none") != 0 && config_bool(cfg, "bronze.enabled");
+    out->kafka_topics = config_get(cfg, "bronze.kafka_topics");
+    out->kafka_group = config_get(cfg, "bronze.kafka_group");
+    out->kafka_session_timeout_ms = config_duration_ms(cfg, "bronze.kafka_session_timeout");
+    /* With bronze.kafka_topics the lake writers read Kafka instead: writing the capture's events
+     * directly as well would put each of them into the lake twice. */
+    out->bronze = lake_bronze && !out->kafka_topics;
+    out->bronze_kafka = lake_bronze && out->kafka_topics;
+
+    bronze_sink_options *b = &out->bronze_opts;
+    b->source = config_get(cfg, "lake.source_name");
+    b->spool_dir = out->spool_dir;
+    compress_codec_parse(config_get(cfg, "bronze.compression"), &b->codec);
+    b->roll_bytes = (uint64_t)config_int(cfg, "bronze.roll_size") << 20;
+    b->roll_age_ms = config_duration_ms(cfg, "bronze.roll_age");
+    b->spool_max_bytes = (uint64_t)config_int(cfg, "bronze.spool_max") << 20;
+    b->retention_days = (int)config_int(cfg, "bronze.retention_days");
+    b->encoding.name = config_get(cfg, "kafka.topic_prefix");
+    b->encoding.db = db;
+    debezium_decimal_mode_parse(config_get(cfg, "bronze.decimal_handling_mode"), &b->encoding.decimal);
+    b->encoding.time = TIME_ADAPTIVE;
+}
+
+objstore *lake_store_open(const config *cfg, const lake_conf *lc, char *err, size_t errlen)
+{
+    if (strcmp(lc->store, "local") == 0)
+        return objstore_local_create(lc->path, err, errlen);
+    if (strcmp(lc->store, "s3") == 0) {
+        objstore_s3_options o;
+        objstore_s3_options_from_config(cfg, &o);
+        return objstore_s3_create(&o, err, errlen);
+    }
+    err_setf(err, errlen, "no lake configured (lake.store = none)");
+    return NULL;
+}
