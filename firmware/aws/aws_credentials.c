@@ -430,7 +430,11 @@ done:
 static int cred_from_instance_role(const aws_credential_source *src, char *const *envp, aws_credentials *out,
                                    buf *notes)
 {
-    const char *endpoint = src && src->imds_endpoint ? src->imds_endpoint : CRED_IMDS_DEFAULT;
+    /* The endpoint: the source's, else AWS_EC2_METADATA_SERVICE_ENDPOINT (as the SDKs read it),
+     * else the link-local default. */
+    const char *endpoint = src && src->imds_endpoint ? src->imds_endpoint : cred_env(envp, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    if (!endpoint)
+        endpoint = CRED_IMDS_DEFAULT;
     const char *disabled = cred_env(envp, "AWS_EC2_METADATA_DISABLED");
     if (!*endpoint) {
         cred_note(notes, "instance role: skipped (no IMDS endpoint)");

@@ -35,7 +35,8 @@ typedef struct aws_credential_source {
     const char *secret_access_key;
     const char *session_token;
     char *const *envp;              /* environment to read (NULL = the process's environ) */
-    const char *imds_endpoint;      /* NULL = http://169.254.169.254; "" = skip the instance role */
+    const char *imds_endpoint;      /* NULL = $AWS_EC2_METADATA_SERVICE_ENDPOINT, else
+                                       http://169.254.169.254; "" = skip the instance role */
     int imds_timeout_ms;            /* 0 = 1000 */
     /* Where AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is looked up, "http://host[:port]" (tests
      * serve one on loopback): NULL = http://169.254.170.2; "" = skip container credentials

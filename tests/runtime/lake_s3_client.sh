@@ -183,3 +183,30 @@ s3_control conditional '{"mode":"emulate"}'
 pass "create-only writes: 412 -> exists, 501 reported, HEAD-first when conditional writes are off"
 
 [ "$(s3_stat sig_fail)" = 5 ] || fail "expected exactly the 5 refused requests of step 3: $(curl -s "$ctl/stats")"
+
+# 8. HTTPS: the same randomized requests to a TLS endpoint (a second signature check serving a
+#    certificate from a test CA): accepted with that CA as s3.ca_file, refused without it.
+command -v openssl >/dev/null 2>&1 || fail "openssl not found: run packaging/install-deps.sh --test"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sluice test CA" -keyout "$test_tmp/ca.key" \
+    -out "$test_tmp/ca.pem" 2>/dev/null || fail "openssl could not make the test CA"
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$test_tmp/srv.key" -out "$test_tmp/srv.csr" 2>/dev/null &&
+    openssl x509 -req -in "$test_tmp/srv.csr" -CA "$test_tmp/ca.pem" -CAkey "$test_tmp/ca.key" -CAcreateserial -days 2 \
+        -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out "$test_tmp/srv.pem" 2>/dev/null ||
+    fail "openssl could not make the server certificate"
+tport=$(free_port)
+tctl=$(free_port)
+node "$e2e/tools/s3_sigcheck.mjs" --port "$tport" --control "$tctl" --upstream "http://127.0.0.1:$s3rver_port" \
+    --access-key "$ak" --secret "$sk" --region "$region" --tls-cert "$test_tmp/srv.pem" --tls-key "$test_tmp/srv.key" \
+    >"$test_tmp/sigcheck_tls.log" 2>&1 &
+test_pids+=($!)
+wait_http "http://127.0.0.1:$tctl/stats" 20 || { cat "$test_tmp/sigcheck_tls.log"; fail "the TLS signature check did not start"; }
+tls=(--endpoint "https://127.0.0.1:$tport" --bucket "$bucket" --region "$region" --access-key "$ak" --secret "$sk")
+"$check" random "${tls[@]}" --ca-file "$test_tmp/ca.pem" --prefix tls/ --seed 31 --count 60 --page-keys 9 \
+    --manifest "$test_tmp/m8" >"$test_tmp/r8.out" 2>&1 || { cat "$test_tmp/r8.out"; fail "randomized requests over HTTPS failed"; }
+[ "$(stat_of connects "$test_tmp/r8.out")" = 1 ] || fail "HTTPS: the client opened more than one connection (no keep-alive)"
+verify_disk "$test_tmp/m8" "tls/"
+[ "$(curl -sf "http://127.0.0.1:$tctl/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["sig_ok"] > 60 and s["sig_fail"] == 0)')" = True ] ||
+    fail "HTTPS: the signature check did not verify the requests: $(curl -s "http://127.0.0.1:$tctl/stats")"
+"$check" put "${tls[@]}" --key tls/refused --size 10 >"$test_tmp/r8b.out" 2>&1 && fail "HTTPS without the test CA was accepted"
+grep -q "certificate not trusted" "$test_tmp/r8b.out" || { cat "$test_tmp/r8b.out"; fail "an untrusted certificate is not reported clearly"; }
+pass "HTTPS endpoint: requests verified with s3.ca_file on one kept-alive TLS connection, refused without it"

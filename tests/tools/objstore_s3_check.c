@@ -465,6 +465,7 @@ int main(int argc, char **argv)
         .sse_kms_key_id = opt(argc, argv, "kms-key", NULL),
         .conditional_writes = atoi(opt(argc, argv, "conditional", "1")),
         .list_page_keys = (size_t)atol(opt(argc, argv, "page-keys", "1000")),
+        .ca_file = opt(argc, argv, "ca-file", NULL),
     };
     rng_state = strtoull(opt(argc, argv, "seed", "1"), NULL, 10) * 0x9E3779B97F4A7C15ULL + 1;
     st = objstore_s3_create(&o, err, sizeof err);

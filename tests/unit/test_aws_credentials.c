@@ -202,6 +202,14 @@ static void test_imds_closed_port(void **state)
     assert_non_null(strstr(err, "settings:"));
     assert_non_null(strstr(err, "environment:"));
     assert_non_null(strstr(err, "shared file"));
+    /* the endpoint may come from AWS_EC2_METADATA_SERVICE_ENDPOINT, as in the AWS SDKs */
+    char env_endpoint[128];
+    snprintf(env_endpoint, sizeof env_endpoint, "AWS_EC2_METADATA_SERVICE_ENDPOINT=%s", endpoint);
+    char *env[] = {env_endpoint, NULL};
+    aws_credential_source from_env = {.envp = env, .imds_timeout_ms = 500, .container_endpoint = ""};
+    err[0] = '\0';
+    assert_int_equal(aws_credentials_resolve(&from_env, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, want));
 }
 
 static void test_imds_silent_port_times_out(void **state)

@@ -19,6 +19,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "sinks/lake/bronze_object.h"
+#include "sinks/lake/bronze_retention.h"
 #include "sinks/lake/lake_conf.h"
 
 #define BK_LOG "bronze_kafka"
@@ -681,7 +682,7 @@ static void *bk_thread(void *arg)
 {
     bronze_consumer *c = arg;
     char err[1024];
-    int64_t next_tick = 0;
+    int64_t next_tick = 0, next_retention = 0;
     while (!atomic_load(&c->stop)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, BK_POLL_MS);
         if (m) {
@@ -711,6 +712,12 @@ static void *bk_thread(void *arg)
             }
             if (!c->qhead)
                 bk_commit_idle(c);
+        }
+        if (c->o.retention_days > 0 && now >= next_retention) {
+            next_retention = now + BRONZE_RETENTION_PERIOD_S * 1000LL;
+            if (bronze_retention_run(c->objects, c->o.source, c->o.retention_days, (int64_t)time(NULL), err,
+                                     sizeof err) < 0)
+                log_warn(BK_LOG, "retention: %s", err);
         }
         while (bk_upload_next(c) > 0 && !atomic_load(&c->stop))
             ;
@@ -932,6 +939,7 @@ bronze_consumer *bronze_consumer_start(const config *cfg, const char *state_dir,
         .roll_bytes = lc.bronze_opts.roll_bytes,
         .roll_age_ms = lc.bronze_opts.roll_age_ms,
         .spool_max_bytes = lc.bronze_opts.spool_max_bytes,
+        .retention_days = lc.bronze_opts.retention_days,
         .topics = lc.kafka_topics,
         .group = lc.kafka_group,
         .session_timeout_ms = (int)lc.kafka_session_timeout_ms,

@@ -44,6 +44,7 @@ typedef struct bronze_consumer_options {
     uint64_t spool_max_bytes;     /* closed objects waiting for upload before reading pauses */
     int retry_max_ms;             /* cap of the upload retry backoff; 0 = 30 s */
     int stop_wait_ms;             /* at stop, how long uploads of what is open may take; 0 = 30 s */
+    int retention_days;           /* bronze.retention_days: 0 = keep */
     const char *topics;           /* comma-separated topic names and ^regexes */
     const char *group;            /* group.id */
     int session_timeout_ms;       /* 0 = librdkafka's default */

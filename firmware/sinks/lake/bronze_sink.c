@@ -19,11 +19,11 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "sinks/lake/bronze_object.h"
+#include "sinks/lake/bronze_retention.h"
 #include "sinks/lake/bronze_state.h"
 
 #define BZ_LOG "bronze"
 #define BZ_STOP_WAIT_MS 30000          /* a waiting flush at stop gives uploads this long */
-#define BZ_RETENTION_PERIOD_S 3600
 
 /* One captured table (capture thread only). */
 typedef struct bz_table {
@@ -425,49 +425,14 @@ static int bz_upload(bronze_sink *b, bronze_object *o, char *err, size_t errlen)
     return 0;
 }
 
-typedef struct bz_expiry {
-    bronze_sink *b;
-    int64_t cutoff_hour;   /* objects of earlier hours go */
-    size_t removed;
-} bz_expiry;
-
-/* The Unix hour of a key's date=YYYY-MM-DD/hour=HH partition, or -1. */
-static int64_t bz_key_hour(const char *key)
-{
-    const char *d = strstr(key, "/date=");
-    int y, mo, da, h;
-    if (!d || sscanf(d, "/date=%4d-%2d-%2d/hour=%2d/", &y, &mo, &da, &h) != 4)
-        return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = da, .tm_hour = h};
-    return (int64_t)timegm(&tm) / 3600;
-}
-
-static int bz_expire_one(void *arg, const char *key, const objstore_info *info)
-{
-    (void)info;
-    bz_expiry *x = arg;
-    int64_t hour = bz_key_hour(key);
-    char err[512];
-    if (hour < 0 || hour >= x->cutoff_hour)
-        return 0;
-    if (objstore_remove(x->b->d.objects, key, err, sizeof err) != OBJSTORE_OK) {
-        log_warn(BZ_LOG, "retention: cannot delete %s: %s", key, err);
-        return 0;
-    }
-    x->removed++;
-    return 0;
-}
-
 static void bz_retention(bronze_sink *b)
 {
-    char prefix[256], err[512];
-    bz_expiry x = {b, (int64_t)time(NULL) / 3600 - (int64_t)b->o.retention_days * 24, 0};
-    snprintf(prefix, sizeof prefix, "bronze/%s/", b->source);
-    if (objstore_list(b->d.objects, prefix, bz_expire_one, &x, err, sizeof err) < 0)
-        log_warn(BZ_LOG, "retention: listing %s failed: %s", prefix, err);
-    metric_add(b->m_expired, (double)x.removed);
-    if (x.removed)
-        log_info(BZ_LOG, "retention: deleted %zu object(s) older than %d day(s)", x.removed, b->o.retention_days);
+    char err[512];
+    long n = bronze_retention_run(b->d.objects, b->source, b->o.retention_days, (int64_t)time(NULL), err, sizeof err);
+    if (n < 0)
+        log_warn(BZ_LOG, "retention: %s", err);
+    else
+        metric_add(b->m_expired, (double)n);
 }
 
 static void *bz_uploader(void *arg)
@@ -502,7 +467,7 @@ static void *bz_uploader(void *arg)
         if (b->o.retention_days > 0 && bz_mono_ms() >= next_retention) {
             pthread_mutex_unlock(&b->lock);
             bz_retention(b);
-            next_retention = bz_mono_ms() + BZ_RETENTION_PERIOD_S * 1000LL;
+            next_retention = bz_mono_ms() + BRONZE_RETENTION_PERIOD_S * 1000LL;
             pthread_mutex_lock(&b->lock);
             continue;
         }

@@ -27,7 +27,9 @@
 //
 // Run: node tests/e2e/tools/s3_sigcheck.mjs --port P --control C --upstream http://127.0.0.1:U
 //        --access-key AK --secret SK --region R [--vhost-base localhost] [--log FILE]
+//        [--tls-cert FILE --tls-key FILE]   (serve S3 over HTTPS; the control port stays HTTP)
 import http from "node:http";
+import https from "node:https";
 import fs from "node:fs";
 import { createHash } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -244,7 +246,8 @@ async function handle(req, res, body, fault) {
     return up.status;
 }
 
-const server = http.createServer((req, res) => {
+const tlsOptions = args["tls-cert"] ? { cert: fs.readFileSync(args["tls-cert"]), key: fs.readFileSync(args["tls-key"]) } : null;
+const server = (tlsOptions ? (h) => https.createServer(tlsOptions, h) : (h) => http.createServer(h))((req, res) => {
     stats.requests++;
     const sock = req.socket;
     sock.busy = true;
@@ -296,7 +299,7 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 120000;
 server.headersTimeout = 130000;
 server.requestTimeout = 0;
-server.on("connection", (sock) => {
+server.on(tlsOptions ? "secureConnection" : "connection", (sock) => {
     stats.connections++;
     sock.sluiceId = ++connSeq;
     sock.busy = false;
