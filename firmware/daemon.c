@@ -21,6 +21,7 @@
 #include "sinks/kafka/kafka_conf.h"
 #include "sinks/kafka/kafka_embedded.h"
 #include "sinks/kafka/kafka_browser.h"
+#include "rules/rules_sample.h"
 #include "sinks/lake/bronze_consumer.h"
 #include "store/config_file.h"
 #include "store/sessions.h"
@@ -45,6 +46,7 @@ struct sluice_daemon {
     kafka_browser *kafka_browser;   /* the console's message browser; NULL when Kafka is off */
     kafka_embedded *kafka_embedded;  /* kafka.brokers = embedded: lives as long as the daemon */
     bronze_consumer *bronze_kafka;   /* bronze from Kafka (bronze.kafka_topics); NULL when off */
+    rules_sample *rules_sample;      /* recent events: the pipeline records, the console's dry runs read */
     int pipe_rd, pipe_wr;
     time_t started;
     metric *m_uptime, *m_reloads, *m_reload_failures;
@@ -303,6 +305,9 @@ int daemon_run(sluice_daemon *d)
             log_error("kafka", "the console's message browser is off: %s", err);
     }
     deps.kafka = d->kafka_browser;
+    if (!d->rules_sample && !(d->rules_sample = rules_sample_create()))
+        log_error("rules", "out of memory: the console's rule dry runs have no sample of events");
+    deps.rules_sample = d->rules_sample;
     if (!(d->api = api_server_start(&deps, err, sizeof err))) {
         log_error("console", "cannot start the console on %s: %s", listen, err);
         return 1;
@@ -316,7 +321,8 @@ int daemon_run(sluice_daemon *d)
                            .metrics = d->metrics,
                            .health = d->health,
                            .kafka_embedded = d->kafka_embedded,
-                           .state_dir = d->state_dir};
+                           .state_dir = d->state_dir,
+                           .rules_sample = d->rules_sample};
     d->pipeline = pipeline_start(d->config, &pdeps, err, sizeof err);
     if (!d->pipeline && err[0]) {
         log_error("pipeline", "cannot start the pipeline: %s", err);
@@ -355,6 +361,7 @@ void daemon_destroy(sluice_daemon *d)
     api_server_stop(d->api);
     kafka_browser_destroy(d->kafka_browser);
     kafka_embedded_destroy(d->kafka_embedded);
+    rules_sample_destroy(d->rules_sample);
     if (d->pipe_wr >= 0) {
         signal_pipe_fd = -1;
         close(d->pipe_wr);

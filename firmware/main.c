@@ -1,5 +1,5 @@
 /* main: the `sluice` command: parses the subcommand and hands over.
- *   sluice run | demo | check | config | user | version, each with --help. */
+ *   sluice run | demo | capture | check | snapshot | config | rules | user | version, each with --help. */
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +22,7 @@ static const char usage[] =
     "  check     validate configuration and print every problem with its location\n"
     "  snapshot  re-snapshot tables while the capture streams (incremental snapshot)\n"
     "  config    export, import, get and set settings; print the configuration reference\n"
+    "  rules     transformation rules (Lua): test against fixtures, add, activate, list\n"
     "  user      console user administration (reset a password)\n"
     "  version   print the version\n"
     "\n"
@@ -100,6 +101,8 @@ int main(int argc, char **argv)
         return cli_capture(argc - 1, argv + 1);
     if (strcmp(cmd, "snapshot") == 0)
         return cli_snapshot(argc - 1, argv + 1);
+    if (strcmp(cmd, "rules") == 0)
+        return cli_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "user") == 0)
         return cli_user(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);

@@ -11,28 +11,6 @@
 #include "api/routes.h"
 #include "sinks/kafka/kafka_browser.h"
 
-/* The query parameter name as a decimal integer in [min, max]: 1 when present and valid, 0 when
- * absent, -1 when invalid (the 400 answer has been sent). */
-static int api_kafka_int_param(api_request *req, const char *name, long long min, long long max, long long *out)
-{
-    const char *qs = mg_get_request_info(req->conn)->query_string;
-    char text[32];
-    if (!qs)
-        return 0;
-    int n = mg_get_var(qs, strlen(qs), name, text, sizeof text);
-    if (n == -1)
-        return 0;
-    char *end = NULL;
-    errno = 0;
-    long long v = n > 0 && strspn(text, "0123456789") == (size_t)n ? strtoll(text, &end, 10) : 0;
-    if (n <= 0 || !end || *end || errno || v < min || v > max) {
-        api_send_error(req, 400, "%s must be a whole number from %lld to %lld", name, min, max);
-        return -1;
-    }
-    *out = v;
-    return 1;
-}
-
 /* The flag parameter name: 1 for true/1/yes, 0 for false/0/no or absent, -1 when invalid (sent). */
 static int api_kafka_flag_param(api_request *req, const char *name)
 {
@@ -92,9 +70,9 @@ void api_kafka_messages(api_request *req)
     kafka_browser *kb = api_kafka_browser(req);
     if (!kb)
         return;
-    if (api_kafka_int_param(req, "partition", 0, INT32_MAX, &partition) < 0 ||
-        api_kafka_int_param(req, "offset", 0, INT64_MAX, &offset) < 0 ||
-        api_kafka_int_param(req, "limit", 1, KAFKA_BROWSE_LIMIT_MAX, &limit) < 0)
+    if (api_query_int(req, "partition", 0, INT32_MAX, &partition) < 0 ||
+        api_query_int(req, "offset", 0, INT64_MAX, &offset) < 0 ||
+        api_query_int(req, "limit", 1, KAFKA_BROWSE_LIMIT_MAX, &limit) < 0)
         return;
     if (!kafka_topic_name_valid(req->param)) {
         api_send_error(req, 400, "not a Kafka topic name: use 1 to %d letters, digits, '.', '_' or '-'",

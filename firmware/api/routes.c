@@ -3,8 +3,10 @@
  * table and outside /api/ are served from the compiled-in console assets. */
 #include "api/routes.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/assets.h"
@@ -25,6 +27,13 @@ const api_route api_routes[] = {
     {"PUT", "/api/v1/settings/{key}", ROLE_ADMIN, api_settings_put, 0},
     {"GET", "/api/v1/kafka/topics", ROLE_VIEWER, api_kafka_topics, 0},
     {"GET", "/api/v1/kafka/topics/{topic}/messages", ROLE_VIEWER, api_kafka_messages, 0},
+    {"GET", "/api/v1/rules", ROLE_VIEWER, api_rules_list, 0},
+    {"GET", "/api/v1/rules/dead-letters", ROLE_VIEWER, api_rules_dead_letters, 0},   /* before {name} */
+    {"GET", "/api/v1/rules/{name}", ROLE_VIEWER, api_rules_get, 0},
+    {"GET", "/api/v1/rules/{name}/diff", ROLE_VIEWER, api_rules_diff, 0},
+    {"POST", "/api/v1/rules/{name}/versions", ROLE_OPERATOR, api_rules_add_version, 0},
+    {"POST", "/api/v1/rules/{name}/dry-run", ROLE_OPERATOR, api_rules_dry_run, 0},
+    {"POST", "/api/v1/rules/{name}/activate", ROLE_OPERATOR, api_rules_activate, 0},
     {NULL, NULL, ROLE_NONE, NULL, 0},
 };
 
@@ -264,4 +273,24 @@ int api_dispatch(const api_deps *deps, struct mg_connection *conn)
         api_send_error(&req, 500, "internal error");
     }
     return req.status;
+}
+
+int api_query_int(api_request *req, const char *name, long long min, long long max, long long *out)
+{
+    const char *qs = mg_get_request_info(req->conn)->query_string;
+    char text[32];
+    if (!qs)
+        return 0;
+    int n = mg_get_var(qs, strlen(qs), name, text, sizeof text);
+    if (n == -1)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long long v = n > 0 && strspn(text, "0123456789") == (size_t)n ? strtoll(text, &end, 10) : 0;
+    if (n <= 0 || !end || *end || errno || v < min || v > max) {
+        api_send_error(req, 400, "%s must be a whole number from %lld to %lld", name, min, max);
+        return -1;
+    }
+    *out = v;
+    return 1;
 }

@@ -62,6 +62,9 @@ void api_send(api_request *req, int status, const char *type, const void *body, 
               const char *extra_headers);
 void api_send_json(api_request *req, int status, const buf *json, const char *extra_headers);
 /* {"error": "<formatted message>"} */
+/* The query parameter name as a whole number in [min, max]: 1 when present and valid into *out,
+ * 0 when absent, -1 when invalid (the 400 answer has been sent). */
+int api_query_int(api_request *req, const char *name, long long min, long long max, long long *out);
 void api_send_error(api_request *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -85,5 +88,12 @@ void api_settings_list(api_request *req);     /* api_settings.c */
 void api_settings_put(api_request *req);
 void api_kafka_topics(api_request *req);      /* api_kafka.c */
 void api_kafka_messages(api_request *req);
+void api_rules_list(api_request *req);        /* api_rules.c */
+void api_rules_get(api_request *req);
+void api_rules_add_version(api_request *req);
+void api_rules_dry_run(api_request *req);
+void api_rules_activate(api_request *req);
+void api_rules_diff(api_request *req);
+void api_rules_dead_letters(api_request *req);
 
 #endif

@@ -13,6 +13,7 @@
 #include "store/store.h"
 
 typedef struct kafka_browser kafka_browser;   /* sinks/kafka/kafka_browser.h */
+typedef struct rules_sample rules_sample;     /* rules/rules_sample.h */
 
 typedef struct api_deps {
     store *store;
@@ -23,6 +24,7 @@ typedef struct api_deps {
     const char *listen;    /* "host:port" */
     long session_ttl;      /* seconds */
     kafka_browser *kafka;  /* the Kafka message browser; NULL when Kafka is off */
+    rules_sample *rules_sample;  /* recent captured events for rule dry runs; may be NULL */
 } api_deps;
 
 typedef struct api_server api_server;

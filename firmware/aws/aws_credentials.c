@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "core/errbuf.h"
+#include "core/fs.h"
 #include "core/http_client.h"
 
 extern char **environ;
@@ -163,26 +164,12 @@ static int cred_ini_profile(char *text, const char *profile, const char **id, co
 /* Read a whole (small) file; NULL with errno set. */
 static char *cred_read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     buf b = BUF_INIT;
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) {
-        buf_append(&b, tmp, n);
-        if (b.len > CRED_FILE_MAX) {
-            fclose(f);
-            buf_free(&b);
-            errno = EFBIG;
-            return NULL;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
+    char err[8];
+    if (fs_read_file(path, CRED_FILE_MAX, &b, err, sizeof err) < 0) {
+        int e = errno;
         buf_free(&b);
-        errno = EIO;
+        errno = e;
         return NULL;
     }
     return buf_take(&b);

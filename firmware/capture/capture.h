@@ -31,7 +31,8 @@ typedef struct capture_options {
 
 typedef struct capture capture;
 
-/* ack has one slot per sink, in the order of sinks. NULL with the reason in err. */
+/* The sinks get every event (a rules stage may stand in front of the real sinks); ack is where the
+ * real sinks report what they made durable. NULL with the reason in err. */
 capture *capture_create(const capture_options *o, store *st, metrics *m, health *h, sink *sinks,
                         size_t nsinks, ack_tracker *ack, char *err, size_t errlen);
 void capture_destroy(capture *c);

@@ -26,5 +26,8 @@ int cli_config(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_capture(int argc, char **argv);
 int cli_snapshot(int argc, char **argv);
+int cli_rules(int argc, char **argv);
+/* `sluice rules add|activate|list|dead-letters` (argv[0] is the subcommand). */
+int cli_rules_admin(int argc, char **argv);
 
 #endif

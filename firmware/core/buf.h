@@ -39,6 +39,8 @@ void buf_put_i64(buf *b, int64_t v);
 void buf_put_u64(buf *b, uint64_t v);
 /* Empty the buffer but keep its memory. */
 void buf_reset(buf *b);
+/* Cut the contents back to their first len bytes (len <= b->len). */
+void buf_truncate(buf *b, size_t len);
 /* Give the caller ownership of the data (never NULL: "" for an empty buf); the buf is emptied. */
 char *buf_take(buf *b);
 void buf_free(buf *b);

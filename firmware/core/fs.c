@@ -1,6 +1,6 @@
-/* fs: file-system chores shared by the daemon, the CLI and the demo: mkdir -p, and rm -rf that
+/* fs: file-system chores shared by the daemon, the CLI and the demo: mkdir -p, rm -rf that
  * works on directory file descriptors (openat, unlinkat) so a symbolic link planted in a tree
- * cannot redirect it. */
+ * cannot redirect it, and reading a whole (bounded) file. */
 #include "core/fs.h"
 
 #include <dirent.h>
@@ -120,6 +120,36 @@ int fs_remove_tree(const char *path, char *err, size_t errlen)
         return -1;
     if (rmdir(path) < 0) {
         snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int fs_read_file(const char *path, size_t max, buf *out, char *err, size_t errlen)
+{
+    char chunk[8192];
+    size_t n, start = out->len;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+        errno = e;
+        return -1;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        buf_append(out, chunk, n);
+        if (out->len - start > max) {
+            fclose(f);
+            snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+            errno = EFBIG;
+            return -1;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, errlen, "cannot read %s", path);
+        errno = EIO;
         return -1;
     }
     return 0;

@@ -211,6 +211,11 @@ void debezium_tx_id(buf *out, const tx_info *tx)
     buf_put_u64(out, tx->final_lsn);
 }
 
+void debezium_encode_column(debezium_encoder *e, buf *out, const column_def *col, const value *v)
+{
+    dbz_value(e, out, col, v);
+}
+
 void debezium_encode_value(debezium_encoder *e, buf *out, const event *ev, int64_t now_us,
                            const debezium_tx_position *txpos)
 {

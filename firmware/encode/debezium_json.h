@@ -51,6 +51,10 @@ typedef struct debezium_tx_position {
 } debezium_tx_position;
 
 /* Append the value of ev. now_us is the processing time (the envelope's ts_ms/ts_us/ts_ns). */
+/* Append one column's value as Debezium writes it in before/after (null, the unavailable
+ * placeholder, or the converted value). */
+void debezium_encode_column(debezium_encoder *e, buf *out, const column_def *col, const value *v);
+
 void debezium_encode_value(debezium_encoder *e, buf *out, const event *ev, int64_t now_us,
                            const debezium_tx_position *txpos);
 /* Append the key of ev: the key columns of ev->after (or ev->before when there is no after) as an

@@ -14,12 +14,16 @@
 #include "sinks/file/file_sink.h"
 #include "sinks/kafka/kafka_sink.h"
 #include "sinks/lake/lake_conf.h"
+#include "rules/rules_settings.h"
+#include "rules/rules_sink.h"
 
 #define PIPELINE_MAX_SINKS 4
 
 struct pipeline {
     sink sinks[PIPELINE_MAX_SINKS];
     size_t nsinks;
+    sink rules;                /* the rules stage in front of sinks (when a store holds rules) */
+    int has_rules;
     ack_tracker *ack;
     objstore *lake;            /* the lake's object store, when one is configured */
     capture *capture;
@@ -50,6 +54,8 @@ void pipeline_stop(pipeline *p)
         pthread_join(p->thread, NULL);
     }
     capture_destroy(p->capture);
+    if (p->has_rules)
+        p->rules.ops->destroy(p->rules.self);
     for (size_t i = 0; i < p->nsinks; i++)
         p->sinks[i].ops->destroy(p->sinks[i].self);
     objstore_destroy(p->lake);
@@ -152,6 +158,15 @@ pipeline *pipeline_start(const config *cfg, const pipeline_deps *deps, char *err
 
     if (pipeline_sinks_create(p, cfg, deps, err, errlen) < 0)
         goto fail;
+    if (deps->store) {   /* rules apply in front of every sink, and can be activated any time */
+        rules_sink_deps rd = {.st = deps->store, .downstream = p->sinks, .ndownstream = p->nsinks,
+                              .metrics = deps->metrics, .health = h, .db = p->dbname,
+                              .sample = deps->rules_sample};
+        rules_limits_from_config(cfg, &rd.limits);
+        if (rules_sink_create(&rd, &p->rules, err, errlen) < 0)
+            goto fail;
+        p->has_rules = 1;
+    }
     capture_options o = {
         .conninfo = p->conninfo,
         .password = p->password,
@@ -161,7 +176,8 @@ pipeline *pipeline_start(const config *cfg, const pipeline_deps *deps, char *err
         .snapshot_mode = p->mode,
         .heartbeat_ms = (int)config_duration_ms(cfg, "source.heartbeat_interval"),
     };
-    if (!(p->capture = capture_create(&o, deps->store, deps->metrics, h, p->sinks, p->nsinks, p->ack, err, errlen)))
+    if (!(p->capture = capture_create(&o, deps->store, deps->metrics, h, p->has_rules ? &p->rules : p->sinks,
+                                      p->has_rules ? 1 : p->nsinks, p->ack, err, errlen)))
         goto fail;
     if (pthread_create(&p->thread, NULL, pipeline_thread, p) != 0) {
         snprintf(err, errlen, "cannot start the capture thread");

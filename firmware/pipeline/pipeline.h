@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include "core/health.h"
 #include "core/metrics.h"
+#include "rules/rules_sample.h"
 #include "sinks/kafka/kafka_embedded.h"
 #include "store/config.h"
 #include "store/store.h"
@@ -25,6 +26,7 @@ typedef struct pipeline_deps {
     health *health;
     kafka_embedded *kafka_embedded;   /* the embedded broker when kafka.brokers = embedded */
     const char *state_dir;            /* defaults of lake.path and bronze.spool_dir */
+    rules_sample *rules_sample;       /* recent events for the console's rule dry runs; may be NULL */
 } pipeline_deps;
 
 pipeline *pipeline_start(const config *cfg, const pipeline_deps *deps, char *err, size_t errlen);

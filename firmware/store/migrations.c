@@ -55,6 +55,36 @@ const store_migration store_migrations[] = {
      "  pending_seq INTEGER,"
      "  updated_at INTEGER NOT NULL,"
      "  PRIMARY KEY (source, table_name));"},
+    {4, "rules: versioned transformation rules, dead letters, reference data for lookups",
+     "CREATE TABLE rules ("
+     "  name TEXT PRIMARY KEY,"
+     "  pattern TEXT NOT NULL,"          /* schema.table glob */
+     "  position INTEGER NOT NULL,"      /* order of matching: the first matching rule applies */
+     "  active_version INTEGER,"         /* NULL: not active */
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE TABLE rule_versions ("
+     "  name TEXT NOT NULL REFERENCES rules(name) ON DELETE CASCADE,"
+     "  version INTEGER NOT NULL,"
+     "  source TEXT NOT NULL,"
+     "  author TEXT NOT NULL,"
+     "  comment TEXT NOT NULL DEFAULT '',"
+     "  created_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (name, version));"
+     "CREATE TABLE dead_letters ("
+     "  id INTEGER PRIMARY KEY,"
+     "  ts INTEGER NOT NULL,"
+     "  rule TEXT NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  error TEXT NOT NULL,"
+     "  table_name TEXT NOT NULL,"
+     "  lsn TEXT NOT NULL,"
+     "  event TEXT NOT NULL,"            /* the Debezium envelope of the event as captured */
+     "  replayed_at INTEGER);"
+     "CREATE TABLE reference_data ("
+     "  table_name TEXT NOT NULL,"
+     "  key TEXT NOT NULL,"
+     "  value TEXT NOT NULL,"
+     "  PRIMARY KEY (table_name, key));"},
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

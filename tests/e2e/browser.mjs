@@ -1,6 +1,6 @@
 // browser: drives the Sluice console in headless Debian Chromium through playwright-core.
 // Logs in with the one-time password, changes it, checks the dashboard (version, ticking uptime,
-// component table with state badges), the Topics view (Kafka message browser), edits settings as
+// component table with state badges), the Topics view (Kafka message browser), the Rules view, edits settings as
 // admin (a secret is never shown back), logs out, and fails on any page error or
 // Content-Security-Policy violation.
 // Environment: SLUICE_URL, SLUICE_ONETIME, SLUICE_VERSION_EXPECTED, SHOT_DIR, CHROMIUM (optional),
@@ -9,6 +9,10 @@
 // show its messages (SLUICE_KAFKA_COUNT: how many; SLUICE_KAFKA_EMBEDDED=1: the in-memory badge is
 // shown; SLUICE_KAFKA_TOMBSTONE=1: the newest message is a tombstone). Without it the Topics view
 // must say that Kafka is not configured.
+// Rules: the Rules view always opens; with SLUICE_RULES_TABLE (a table whose SLUICE_RULES_EVENTS
+// recent events, rows with a text column note, are in the daemon's sample) it writes a rule for
+// it, dry-runs a failing draft (errors shown) and a good one (before/after per event), saves it
+// as version 1 and activates it.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +24,8 @@ const version = process.env.SLUICE_VERSION_EXPECTED;
 const shotDir = process.env.SHOT_DIR || '.';
 const kafkaTopic = process.env.SLUICE_KAFKA_TOPIC || '';
 const kafkaCount = process.env.SLUICE_KAFKA_COUNT ? Number(process.env.SLUICE_KAFKA_COUNT) : null;
+const rulesTable = process.env.SLUICE_RULES_TABLE || '';
+const rulesEvents = Number(process.env.SLUICE_RULES_EVENTS || 0);
 if (!base || !onetime || !version) {
   console.error('browser.mjs: SLUICE_URL, SLUICE_ONETIME and SLUICE_VERSION_EXPECTED are required');
   process.exit(2);
@@ -167,6 +173,48 @@ try {
                                  latest[0]);
       ok('"Latest" returns to the newest messages');
     }
+  }
+
+  // ---- rules -----------------------------------------------------------------------------------
+  await tid('nav-rules').click();
+  await tid('view-rules').waitFor({ state: 'visible' });
+  await page.waitForFunction(() => /Dry runs use the last events captured/.test(
+    document.querySelector('[data-testid=rules-info]')?.textContent || ''));
+  ok('the Rules view opens and tells how many events the sample holds');
+  if (rulesTable) {
+    await tid('rules-new').click();
+    await tid('rule-editor').waitFor({ state: 'visible' });
+    await tid('rule-name').fill('browser_audit');
+    await tid('rule-pattern').fill(rulesTable);
+    await tid('rule-comment').fill('upper-case notes');
+    // A draft that fails: the dry run shows the error per event, nothing is stored.
+    await tid('rule-source').fill('function transform(e)\n  error("boom from the browser")\nend\n');
+    await tid('rule-dry-run').click();
+    await page.locator('[data-testid=dry-error]').first().waitFor({ state: 'visible' });
+    check((await page.locator('[data-testid=dry-error]').first().textContent()).includes('boom from the browser'),
+          'a failing draft: the dry run shows the error of each event');
+    await tid('rule-source').fill('function transform(e)\n  if e.after and e.after.note then\n' +
+                                  '    e.after.note = string.upper(e.after.note)\n  end\n  return e\nend\n');
+    await tid('rule-dry-run').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=rule-dry-summary]')?.dataset.errors === '0');
+    const items = page.locator('[data-testid=dry-item]');
+    check((await items.count()) === rulesEvents, `the dry run shows ${rulesEvents} sampled events of ${rulesTable}`);
+    const before = await items.first().getByTestId('dry-before').textContent();
+    const after = await items.first().getByTestId('dry-after').textContent();
+    check(/"note": "first"/.test(before) && /"note": "FIRST"/.test(after),
+          'each event shows before ("first") and after ("FIRST")');
+    await page.screenshot({ path: join(shotDir, 'console-rules.png'), fullPage: true });
+    ok('rules screenshot taken');
+    await tid('rule-save').click();
+    await page.locator('[data-testid=version-row][data-version="1"]').waitFor({ state: 'visible' });
+    check((await tid('banner').textContent()).includes('Saved browser_audit version 1'), 'saving stores version 1');
+    check(await page.locator('[data-testid=rule-row][data-rule=browser_audit]').isVisible(), 'the rule is listed');
+    await page.locator('[data-testid=version-row][data-version="1"]').getByTestId('version-activate').click();
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=version-row][data-version="1"] [data-testid=version-state]')?.textContent === 'active');
+    check((await page.locator('[data-testid=rule-row][data-rule=browser_audit] [data-testid=rule-active]').textContent()) === 'v1',
+          'activating version 1 shows it active in the list');
+    check(/no errors/.test(await tid('banner').textContent()), 'the activation reports its clean dry run');
   }
 
   // ---- settings --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Sluice console: login, one-time password change, dashboard (status + component health, refreshed
-// every 5 s), the Kafka topic and message browser, and settings. Vanilla JS, no build step; the page's CSP forbids inline script, so all
+// every 5 s), the Kafka topic and message browser, transformation rules (versions, dry runs,
+// activation, diffs, dead letters), and settings. Vanilla JS, no build step; the page's CSP forbids inline script, so all
 // behaviour lives here. Data is always inserted with textContent, never as HTML.
 'use strict';
 
@@ -14,8 +15,8 @@
   };
 
   const $ = (id) => document.getElementById(id);
-  const views = ['login', 'password', 'dashboard', 'topics', 'settings'];
-  const insideViews = ['dashboard', 'topics', 'settings'];
+  const views = ['login', 'password', 'dashboard', 'topics', 'rules', 'settings'];
+  const insideViews = ['dashboard', 'topics', 'rules', 'settings'];
 
   // ---- HTTP ---------------------------------------------------------------------------------
 
@@ -23,6 +24,7 @@
     constructor(status, message) {
       super(message);
       this.status = status;
+    this.data = null;      // the JSON body of the error answer, if any
     }
   }
 
@@ -46,6 +48,7 @@
     if (!res.ok) {
       const msg = (data && data.error) || ('HTTP ' + res.status);
       const err = new ApiError(res.status, msg);
+      err.data = data;
       if (res.status === 401 && path !== '/api/v1/session') {
         showLogin('Your session has ended. Please sign in again.');
       } else if (res.status === 403 && msg === 'password change required') {
@@ -105,6 +108,7 @@
     banner('');
     if (location.hash === '#settings') return showSettings();
     if (location.hash === '#topics' || location.hash.startsWith('#topics/')) return showTopics();
+    if (location.hash === '#rules' || location.hash.startsWith('#rules/')) return showRules();
     return showDashboard();
   }
 
@@ -548,6 +552,403 @@
     }
   }
 
+  // ---- rules: versions, dry runs, activation, diffs, dead letters ------------------------------
+  // #rules lists the rules; #rules/<name> also opens its versions. The editor writes a new version
+  // (of the open rule, or of a new one); "Dry run" runs the draft on the appliance's sample of
+  // recently captured events and shows each event before and after (or the error).
+
+  const rulesState = {
+    list: null,      // last /api/v1/rules answer
+    name: null,      // the open rule (null: a new one)
+    detail: null,    // last /api/v1/rules/<name> answer
+    flash: null,     // a message to show once the view has been rebuilt (route() clears the banner)
+  };
+
+  const canOperate = () => !!state.user && (state.user.role === 'operator' || state.user.role === 'admin');
+
+  function ruleFromHash() {
+    const m = /^#rules\/(.+)$/.exec(location.hash);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
+
+  function formatTime(unix) {
+    return unix ? new Date(unix * 1000).toLocaleString() : '';
+  }
+
+  async function showRules() {
+    show('rules');
+    const operator = canOperate();
+    $('rules-new').hidden = !operator;
+    $('rule-dry-run').hidden = !operator;
+    $('rule-save').hidden = !operator;
+    $('rule-viewer-hint').hidden = operator;
+    for (const id of ['rule-source', 'rule-pattern', 'rule-comment', 'rule-name']) $(id).readOnly = !operator;
+    await loadRules();
+    loadDeadLetters();
+    const name = ruleFromHash();
+    if (name) await openRule(name);
+    else closeRule();
+    if (rulesState.flash) {
+      banner(rulesState.flash, 'ok');
+      rulesState.flash = null;
+    }
+  }
+
+  async function loadRules() {
+    showError('rules-error', '');
+    let data;
+    try {
+      data = await api('GET', '/api/v1/rules');
+    } catch (e) {
+      if (e.status !== 401 && e.status !== 403) showError('rules-error', e.message);
+      return;
+    }
+    rulesState.list = data;
+    $('rules-info').textContent = data.rules.length + ' rule' + (data.rules.length === 1 ? '' : 's') +
+      '. Dry runs use the last events captured: ' + data.sample.events + ' event' +
+      (data.sample.events === 1 ? '' : 's') + ' of ' + data.sample.tables + ' table' +
+      (data.sample.tables === 1 ? '' : 's') + ' now.';
+    const body = $('rules-body');
+    body.textContent = '';
+    for (const r of data.rules) {
+      const tr = document.createElement('tr');
+      tr.dataset.testid = 'rule-row';
+      tr.dataset.rule = r.name;
+      tr.className = 'clickable';
+      const name = document.createElement('td');
+      const link = document.createElement('a');
+      link.href = '#rules/' + encodeURIComponent(r.name);
+      link.textContent = r.name;
+      name.appendChild(link);
+      const pattern = document.createElement('td');
+      const code = document.createElement('code');
+      code.textContent = r.pattern;
+      pattern.appendChild(code);
+      const cells = [name, pattern];
+      for (const v of [r.active_version === null ? 'off' : 'v' + r.active_version, 'v' + r.latest, r.versions]) {
+        const td = document.createElement('td');
+        td.className = 'num';
+        td.textContent = String(v);
+        cells.push(td);
+      }
+      cells[2].dataset.testid = 'rule-active';
+      tr.append(...cells);
+      tr.addEventListener('click', (ev) => {
+        if (ev.target.tagName !== 'A') location.hash = '#rules/' + encodeURIComponent(r.name);
+      });
+      body.appendChild(tr);
+    }
+    if (data.rules.length === 0) {
+      const tr = document.createElement('tr');
+      const td = document.createElement('td');
+      td.colSpan = 5;
+      td.className = 'hint';
+      td.textContent = 'No rules yet.' + (canOperate() ? ' "New rule" writes the first one.' : '');
+      tr.appendChild(td);
+      body.appendChild(tr);
+    }
+    for (const tr of body.querySelectorAll('tr[data-rule]')) {
+      tr.classList.toggle('selected', tr.dataset.rule === rulesState.name);
+    }
+  }
+
+  function closeRule() {
+    rulesState.name = null;
+    rulesState.detail = null;
+    $('rule-editor').hidden = !canOperate();
+    $('rule-versions-card').hidden = true;
+    $('rule-editor-title').textContent = 'New rule';
+    $('rule-name').disabled = false;
+    $('rule-name').value = '';
+    $('rule-pattern').value = '';
+    $('rule-comment').value = '';
+    $('rule-source').value = 'function transform(event)\n  return event\nend\n';
+    $('rule-dry').hidden = true;
+    showError('rule-editor-error', '');
+  }
+
+  function newRule() {
+    if (location.hash !== '#rules') location.hash = '#rules';
+    closeRule();
+    $('rule-editor').hidden = false;
+    $('rule-name').focus();
+  }
+
+  async function openRule(name) {
+    let d;
+    try {
+      d = await api('GET', '/api/v1/rules/' + encodeURIComponent(name));
+    } catch (e) {
+      if (e.status !== 401 && e.status !== 403) showError('rules-error', e.message);
+      return;
+    }
+    const changed = rulesState.name !== name;
+    rulesState.name = name;
+    rulesState.detail = d;
+    for (const tr of $('rules-body').querySelectorAll('tr[data-rule]')) {
+      tr.classList.toggle('selected', tr.dataset.rule === name);
+    }
+    $('rule-editor').hidden = false;
+    $('rule-editor-title').textContent = (canOperate() ? 'New version of ' : '') + name;
+    $('rule-name').value = name;
+    $('rule-name').disabled = true;
+    if (changed) {   // the latest version as the starting point of the next
+      $('rule-pattern').value = d.pattern;
+      $('rule-comment').value = '';
+      $('rule-source').value = d.versions.length ? d.versions[0].source : '';
+      $('rule-dry').hidden = true;
+      showError('rule-editor-error', '');
+      $('rule-failures').textContent = '';
+      showError('rule-versions-error', '');
+    }
+    renderVersions(d);
+  }
+
+  function renderVersions(d) {
+    $('rule-versions-card').hidden = false;
+    $('rule-versions-title').textContent = 'Versions of ' + d.name;
+    const body = $('rule-versions-body');
+    body.textContent = '';
+    for (const v of d.versions) {
+      const tr = document.createElement('tr');
+      tr.dataset.testid = 'version-row';
+      tr.dataset.version = String(v.version);
+      const cells = ['v' + v.version, v.author, formatTime(v.created_at), v.comment, v.active ? 'active' : ''];
+      for (const text of cells) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      tr.cells[0].className = 'num';
+      tr.cells[4].dataset.testid = 'version-state';
+      if (v.active) {
+        const b = document.createElement('span');
+        b.className = 'badge state-ok';
+        b.textContent = 'active';
+        tr.cells[4].textContent = '';
+        tr.cells[4].appendChild(b);
+      }
+      const actions = document.createElement('td');
+      actions.className = 'actions';
+      const mk = (label, testid, fn) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'secondary small';
+        b.textContent = label;
+        b.dataset.testid = testid;
+        b.addEventListener('click', fn);
+        actions.appendChild(b);
+      };
+      mk(canOperate() ? 'Edit' : 'View', 'version-load', () => {
+        $('rule-source').value = v.source;
+        $('rule-comment').value = '';
+        $('rule-source').focus();
+      });
+      if (canOperate()) {
+        const active = d.active_version;
+        if (v.active) {
+          mk('Deactivate', 'version-deactivate', () => activateVersion(0));
+        } else {
+          mk(active !== null && v.version < active ? 'Roll back' : 'Activate',
+             active !== null && v.version < active ? 'version-rollback' : 'version-activate',
+             () => activateVersion(v.version));
+        }
+      }
+      tr.appendChild(actions);
+      body.appendChild(tr);
+    }
+    for (const id of ['rule-diff-from', 'rule-diff-to']) {
+      const sel = $(id);
+      const keep = sel.value;
+      sel.textContent = '';
+      for (const v of d.versions.slice().reverse()) {
+        const o = document.createElement('option');
+        o.value = String(v.version);
+        o.textContent = 'v' + v.version;
+        sel.appendChild(o);
+      }
+      if (keep && d.versions.some((v) => String(v.version) === keep)) sel.value = keep;
+    }
+    if (d.versions.length > 1 && !$('rule-diff-from').dataset.touched) {
+      $('rule-diff-from').value = String(d.versions[1].version);
+      $('rule-diff-to').value = String(d.versions[0].version);
+    }
+  }
+
+  function pretty(v) {
+    return reindent(JSON.stringify(v));
+  }
+
+  function renderDryRun(r) {
+    const list = $('rule-dry-list');
+    list.textContent = '';
+    $('rule-dry').hidden = false;
+    let summary = r.events + ' sampled event' + (r.events === 1 ? '' : 's') + ' of ' + r.pattern + ': ' +
+      r.errors + ' error' + (r.errors === 1 ? '' : 's') + ', ' + r.dropped + ' dropped.';
+    if (r.events === 0) summary += ' Nothing captured from matching tables yet: change some rows and try again.';
+    if (r.truncated) summary += ' The first ' + r.results.length + ' are shown.';
+    $('rule-dry-summary').textContent = summary;
+    $('rule-dry-summary').dataset.errors = String(r.errors);
+    for (const x of r.results) {
+      const el = document.createElement('article');
+      el.className = 'dry-item' + (x.error ? ' failed' : x.after === null ? ' dropped' : '');
+      el.dataset.testid = 'dry-item';
+      const head = document.createElement('div');
+      head.className = 'label';
+      head.textContent = x.table + (x.before && x.before.op ? ' · op ' + x.before.op : '');
+      const cols = document.createElement('div');
+      cols.className = 'cols';
+      const side = (label, content, testid, cls) => {
+        const d = document.createElement('div');
+        const l = document.createElement('div');
+        l.className = 'label';
+        l.textContent = label;
+        const pre = document.createElement('pre');
+        pre.dataset.testid = testid;
+        if (cls) pre.className = cls;
+        pre.textContent = content;
+        d.append(l, pre);
+        return d;
+      };
+      let after;
+      if (x.error) after = side('error', x.error, 'dry-error', 'dry-error');
+      else if (x.after === null) after = side('after', 'dropped (the rule returned nil)', 'dry-after');
+      else after = side('after' + (x.after.length > 1 ? ' (' + x.after.length + ' events)' : ''),
+                        x.after.map(pretty).join('\n'), 'dry-after');
+      cols.append(side('before', pretty(x.before), 'dry-before'), after);
+      el.append(head, cols);
+      list.appendChild(el);
+    }
+  }
+
+  function draftName() {
+    return rulesState.name || $('rule-name').value.trim();
+  }
+
+  async function dryRun() {
+    showError('rule-editor-error', '');
+    const name = draftName();
+    if (!name) return showError('rule-editor-error', 'Give the rule a name first.');
+    const body = { source: $('rule-source').value };
+    if ($('rule-pattern').value.trim()) body.pattern = $('rule-pattern').value.trim();
+    try {
+      renderDryRun(await api('POST', '/api/v1/rules/' + encodeURIComponent(name) + '/dry-run', body));
+    } catch (e) {
+      $('rule-dry').hidden = true;
+      showError('rule-editor-error', e.message);
+    }
+  }
+
+  async function saveVersion() {
+    showError('rule-editor-error', '');
+    const name = draftName();
+    if (!name) return showError('rule-editor-error', 'Give the rule a name first.');
+    const body = { source: $('rule-source').value, comment: $('rule-comment').value };
+    if ($('rule-pattern').value.trim()) body.pattern = $('rule-pattern').value.trim();
+    try {
+      const saved = await api('POST', '/api/v1/rules/' + encodeURIComponent(name) + '/versions', body);
+      const msg = 'Saved ' + name + ' version ' + saved.version + '. It is not active until you activate it.';
+      $('rule-comment').value = '';
+      const target = '#rules/' + encodeURIComponent(name);
+      if (location.hash !== target) {
+        rulesState.flash = msg;
+        location.hash = target;   // the hashchange opens it
+      } else {
+        banner(msg, 'ok');
+        await loadRules();
+        await openRule(name);
+      }
+    } catch (e) {
+      showError('rule-editor-error', e.message);
+    }
+  }
+
+  async function activateVersion(version) {
+    const name = rulesState.name;
+    showError('rule-versions-error', '');
+    $('rule-failures').textContent = '';
+    try {
+      const r = await api('POST', '/api/v1/rules/' + encodeURIComponent(name) + '/activate', { version });
+      banner(version === 0 ? 'Rule ' + name + ' is off.'
+        : 'Rule ' + name + ' ' + r.change + ' to version ' + version + ' (dry run: ' + r.dry_run.events +
+          ' event' + (r.dry_run.events === 1 ? '' : 's') + ', no errors). The pipeline applies it from its next transaction.', 'ok');
+      await loadRules();
+      await openRule(name);
+    } catch (e) {
+      showError('rule-versions-error', e.message);
+      const failures = (e.data && e.data.failures) || [];
+      for (const f of failures) {
+        const el = document.createElement('article');
+        el.className = 'dry-item failed';
+        el.dataset.testid = 'activate-failure';
+        const head = document.createElement('div');
+        head.className = 'label';
+        head.textContent = f.table;
+        const err = document.createElement('pre');
+        err.className = 'dry-error';
+        err.textContent = f.error;
+        const before = document.createElement('pre');
+        before.textContent = pretty(f.before);
+        el.append(head, err, before);
+        $('rule-failures').appendChild(el);
+      }
+    }
+  }
+
+  async function showDiff() {
+    const out = $('rule-diff-out');
+    const from = $('rule-diff-from').value, to = $('rule-diff-to').value;
+    try {
+      const d = await api('GET', '/api/v1/rules/' + encodeURIComponent(rulesState.name) + '/diff?from=' +
+                          encodeURIComponent(from) + '&to=' + encodeURIComponent(to));
+      out.textContent = '';
+      if (!d.diff) {
+        out.textContent = 'v' + from + ' and v' + to + ' are the same.';
+      }
+      for (const line of d.diff.split('\n')) {
+        if (!line) continue;
+        const span = document.createElement('span');
+        span.className = line.startsWith('@@') ? 'hunk' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : '';
+        span.textContent = line + '\n';
+        out.appendChild(span);
+      }
+      out.hidden = false;
+    } catch (e) {
+      showError('rule-versions-error', e.message);
+    }
+  }
+
+  async function loadDeadLetters() {
+    const body = $('dead-body');
+    let data;
+    try {
+      data = await api('GET', '/api/v1/rules/dead-letters?limit=50');
+    } catch (e) {
+      return;
+    }
+    body.textContent = '';
+    for (const dl of data.dead_letters) {
+      const tr = document.createElement('tr');
+      tr.dataset.testid = 'dead-row';
+      for (const text of [formatTime(dl.ts), dl.rule + ' v' + dl.version, dl.table, dl.lsn, dl.error]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      tr.title = typeof dl.event === 'string' ? dl.event : JSON.stringify(dl.event);
+      body.appendChild(tr);
+    }
+    if (data.dead_letters.length === 0) {
+      const tr = document.createElement('tr');
+      const td = document.createElement('td');
+      td.colSpan = 5;
+      td.className = 'hint';
+      td.textContent = 'None.';
+      tr.appendChild(td);
+      body.appendChild(tr);
+    }
+  }
+
   // ---- settings -----------------------------------------------------------------------------
 
   function valueText(s) {
@@ -650,6 +1051,19 @@
       browse.partition = Number(ev.target.value);
       loadMessages(null, PAGE);
     });
+    $('rules-new').addEventListener('click', newRule);
+    $('rules-refresh').addEventListener('click', async () => {
+      await loadRules();
+      if (rulesState.name) await openRule(rulesState.name);
+      loadDeadLetters();
+    });
+    $('rule-dry-run').addEventListener('click', dryRun);
+    $('rule-save').addEventListener('click', saveVersion);
+    $('rule-diff').addEventListener('click', showDiff);
+    for (const id of ['rule-diff-from', 'rule-diff-to']) {
+      $(id).addEventListener('change', () => { $('rule-diff-from').dataset.touched = '1'; });
+    }
+    $('dead-refresh').addEventListener('click', loadDeadLetters);
     window.addEventListener('hashchange', () => { if (state.user) route(); });
     try {
       state.user = await api('GET', '/api/v1/session');
