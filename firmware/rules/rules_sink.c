@@ -209,6 +209,11 @@ int rules_sink_create(const rules_sink_deps *d, sink *out, char *err, size_t err
                                                "Rule changes that did not compile (the previous rules stayed).", NULL);
     }
     if (rs_reload(r, err, errlen) < 0) {
+        /* Fail closed: events must not pass untransformed (unmasked) when rules are active. */
+        char why[900];
+        snprintf(why, sizeof why, "%s", err);
+        err_setf(err, errlen, "the active rules do not load: %.800s (fix the rule, or deactivate it with "
+                 "`sluice rules activate NAME 0`)", why);
         rs_destroy(r);
         return -1;
     }

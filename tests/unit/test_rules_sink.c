@@ -220,7 +220,8 @@ static void test_broken_active_rule(void **state)
     s.ops->destroy(s.self);
     /* and a stage cannot start on rules that do not compile */
     assert_int_equal(rules_sink_create(&d, &s, err, sizeof err), -1);
-    assert_non_null(strstr(err, "rule ok: ok:1:"));
+    assert_non_null(strstr(err, "the active rules do not load: rule ok: ok:1:"));
+    assert_non_null(strstr(err, "sluice rules activate NAME 0"));
     store_fixture_destroy(f);
 }
 
