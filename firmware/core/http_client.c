@@ -132,9 +132,7 @@ static int http_tcp_connect_one(const struct addrinfo *ai, int64_t deadline_ms, 
     return fd;
 }
 
-/* "host:port" ("[v6]:port" for an IPv6 address) into peer, host without brackets into name.
- * 0, or -1 with err when the host is missing or too long. */
-static int http_tcp_peer(const char *host, const char *port, char *name, size_t namelen, char *peer, size_t peerlen,
+int http_host_peer(const char *host, const char *port, char *name, size_t namelen, char *peer, size_t peerlen,
                          char *err, size_t errlen)
 {
     if (!host || !*host || !port || !*port)
@@ -155,7 +153,7 @@ static int http_tcp_peer(const char *host, const char *port, char *name, size_t 
 int http_tcp_connect(const char *host, const char *port, int64_t deadline_ms, char *err, size_t errlen)
 {
     char name[256], peer[300];
-    if (http_tcp_peer(host, port, name, sizeof name, peer, sizeof peer, err, errlen) < 0)
+    if (http_host_peer(host, port, name, sizeof name, peer, sizeof peer, err, errlen) < 0)
         return -1;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     int gai = getaddrinfo(name, port, &hints, &res);
@@ -177,7 +175,7 @@ http_conn *http_conn_tcp_create(const char *host, const char *port, int64_t dead
         return NULL;
     }
     t->base.ops = &http_tcp_ops;
-    if (http_tcp_peer(host, port, name, sizeof name, t->peer, sizeof t->peer, err, errlen) < 0 ||
+    if (http_host_peer(host, port, name, sizeof name, t->peer, sizeof t->peer, err, errlen) < 0 ||
         (t->fd = http_tcp_connect(host, port, deadline_ms, err, errlen)) < 0) {
         free(t);
         return NULL;

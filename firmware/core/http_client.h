@@ -36,6 +36,11 @@ http_conn *http_conn_tcp_create(const char *host, const char *port, int64_t dead
  * non-blocking, close-on-exec socket to host:port (same host forms and deadline), or -1 with the
  * reason (naming host:port) in err. The caller closes the fd. */
 int http_tcp_connect(const char *host, const char *port, int64_t deadline_ms, char *err, size_t errlen);
+/* host ("name", "1.2.3.4", "::1" or "[::1]") without brackets into name, and "host:port"
+ * ("[v6]:port" for an IPv6 address) for messages into peer. 0, or -1 with err when the host or
+ * port is missing or the name too long. */
+int http_host_peer(const char *host, const char *port, char *name, size_t namelen, char *peer, size_t peerlen,
+                   char *err, size_t errlen);
 /* Close and free any transport. Accepts NULL. */
 void http_conn_destroy(http_conn *c);
 

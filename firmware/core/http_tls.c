@@ -159,18 +159,8 @@ static int http_tls_verify_ip(void *ctx, mbedtls_x509_crt *crt, int depth, uint3
 /* Names: host without brackets, the host:port for messages, and the address bytes if it is one. */
 static int http_tls_names(http_tls *t, const char *host, const char *port, char *err, size_t errlen)
 {
-    if (!host || !*host || !port || !*port)
-        return err_setf(err, errlen, "http: no host or port");
-    size_t hl = strlen(host);
-    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {   /* [::1] */
-        host++;
-        hl -= 2;
-    }
-    if (hl >= sizeof t->name)
-        return err_setf(err, errlen, "http: host name too long");
-    memcpy(t->name, host, hl);
-    t->name[hl] = '\0';
-    snprintf(t->peer, sizeof t->peer, strchr(t->name, ':') ? "[%s]:%s" : "%s:%s", t->name, port);
+    if (http_host_peer(host, port, t->name, sizeof t->name, t->peer, sizeof t->peer, err, errlen) < 0)
+        return -1;
     if (inet_pton(AF_INET, t->name, t->ip) == 1)
         t->iplen = 4;
     else if (inet_pton(AF_INET6, t->name, t->ip) == 1)

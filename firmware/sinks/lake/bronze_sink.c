@@ -42,7 +42,7 @@ typedef struct bronze_sink {
 
     /* capture thread */
     bz_table **buckets;
-    size_t nbuckets, ntables;
+    size_t nbuckets;
     const tx_info *tx;         /* the transaction being handed over */
     uint64_t last_commit;      /* end LSN of the last committed transaction */
     int recovered_seen;        /* the uploader's recovery was seen done */
@@ -121,7 +121,6 @@ static bz_table *bz_table_get(bronze_sink *b, const table_def *t, char *err, siz
     }
     x->next = b->buckets[i];
     b->buckets[i] = x;
-    b->ntables++;
 found:
     b->last_def = t;
     b->last_table = x;
