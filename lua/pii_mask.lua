@@ -10,12 +10,23 @@
 
 local UNCHANGED_TOAST = "__debezium_unavailable_value"   -- a large value PostgreSQL did not send
 
-local function masker(column)
+local function masker_for(column)
   local name = string.lower(column)
   if name == "email" or name:sub(-6) == "_email" then return sluice.mask_email end
   if name == "phone" or name:sub(-6) == "_phone" then return sluice.mask_phone end
   if name == "ssn" or name:sub(-4) == "_ssn" then return sluice.sha256 end
-  return nil
+  return false
+end
+
+-- The masker of each column name, decided once per name (false: not masked).
+local maskers = {}
+local function masker(column)
+  local mask = maskers[column]
+  if mask == nil then
+    mask = masker_for(column)
+    maskers[column] = mask
+  end
+  return mask
 end
 
 local function mask_row(row)

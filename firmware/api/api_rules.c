@@ -7,8 +7,10 @@
  * pattern, limit} runs a draft or a stored version on the sample of recently captured events and
  * answers per-event before/after; POST /api/v1/rules/{name}/activate {version} activates a version
  * only when it compiles and its dry run on the current sample has no error (0 deactivates; an
- * older version is a rollback). Changes are audited. 400 bad input, 404 unknown rule or version,
- * 422 a rule that does not compile or fails its dry run. */
+ * older version is a rollback); POST /api/v1/rules/dead-letters/replay {ids | rule | all} marks
+ * dead letters for replay through the current rules, which the pipeline performs at the commit of
+ * the next captured transaction (202). Changes are audited. 400 bad input, 404 unknown rule,
+ * version or dead letters, 422 a rule that does not compile or fails its dry run. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include "rules/rules_diff.h"
 #include "rules/rules_dryrun.h"
 #include "rules/rules_history.h"
+#include "rules/rules_replay.h"
 #include "rules/rules_sample.h"
 #include "rules/rules_store.h"
 
@@ -30,6 +33,7 @@
 #define API_ACTIVATE_FAILURES 20    /* failing events listed when an activation is refused */
 #define API_DEAD_LETTERS_DEFAULT 50
 #define API_DEAD_LETTERS_MAX 1000
+#define API_REPLAY_IDS_MAX 1000    /* ids one replay request names */
 
 /* Send a JSON value (consumed) with status. */
 static void api_rules_send(api_request *req, int status, json_t *v)
@@ -459,4 +463,87 @@ void api_rules_dead_letters(api_request *req)
     json_t *o = json_object();
     json_object_set_new(o, "dead_letters", dl);
     api_rules_send(req, 200, o);
+}
+
+/* The "ids" member: a list of 1 to API_REPLAY_IDS_MAX positive whole numbers into ids; *n 0 when
+ * absent. 0, or -1 (400 sent). */
+static int api_rules_replay_ids(api_request *req, const json_t *body, int64_t *ids, size_t *n)
+{
+    json_t *list = json_object_get(body, "ids"), *v;
+    size_t i;
+    *n = 0;
+    if (!list || json_is_null(list))
+        return 0;
+    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > API_REPLAY_IDS_MAX) {
+        api_send_error(req, 400, "\"ids\" must be a list of 1 to %d dead letter ids", API_REPLAY_IDS_MAX);
+        return -1;
+    }
+    json_array_foreach(list, i, v) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            api_send_error(req, 400, "\"ids\" must hold dead letter ids (positive whole numbers)");
+            return -1;
+        }
+        ids[(*n)++] = (int64_t)json_integer_value(v);
+    }
+    return 0;
+}
+
+void api_rules_dead_letters_replay(api_request *req)
+{
+    char err[512], detail[256];
+    const char *rule = NULL;
+    int64_t *ids = calloc(API_REPLAY_IDS_MAX, sizeof *ids);
+    size_t nids = 0;
+    json_t *body = NULL;
+    if (!ids) {
+        api_send_error(req, 500, "out of memory");
+        return;
+    }
+    if (!(body = api_read_json(req)))
+        goto out;
+    json_t *all = json_object_get(body, "all");
+    if (api_rules_replay_ids(req, body, ids, &nids) < 0 || api_rules_body_string(req, body, "rule", &rule) < 0)
+        goto out;
+    if (all && !json_is_boolean(all)) {
+        api_send_error(req, 400, "\"all\" must be true or false");
+        goto out;
+    }
+    if ((nids != 0) + (rule != NULL) + json_is_true(all) != 1) {
+        api_send_error(req, 400, "give one of \"ids\" (a list of dead letter ids), \"rule\" (a rule's name) or "
+                       "\"all\": true");
+        goto out;
+    }
+    if (rule && !api_rules_name_ok(rule)) {
+        api_send_error(req, 400, "\"rule\" must be a rule name");
+        goto out;
+    }
+    rules_replay_counts c;
+    if (rules_replay_request(req->deps->store, ids, nids, rule, json_is_true(all), &c, err, sizeof err) < 0) {
+        log_error("api", "%s", err);
+        api_send_error(req, 500, "cannot request the replay: %s", err);
+        goto out;
+    }
+    if (nids && c.missing == (long)nids) {
+        api_send_error(req, 404, "no dead letter has those ids");
+        goto out;
+    }
+    snprintf(detail, sizeof detail, "%s%.100s: %ld requested", rule ? "rule " : nids ? "ids" : "all",
+             rule ? rule : "", c.requested);
+    store_audit(req->deps->store, req->user.name, "rule.replay", detail);
+    log_fields(LOG_INFO, "api", "dead letters requested for replay", "user", req->user.name, NULL);
+    json_t *o = json_object();
+    json_object_set_new(o, "requested", json_integer(c.requested));
+    json_object_set_new(o, "already", json_integer(c.already));
+    json_object_set_new(o, "unreplayable", json_integer(c.unreplayable));
+    json_object_set_new(o, "missing", json_integer(c.missing));
+    json_object_set_new(o, "note", json_string(
+        c.requested ? "The pipeline replays them through the active rules at the commit of the next transaction "
+                      "it captures from the source; an idle source delays the replay until something changes "
+                      "there. A replay that fails again becomes a new dead letter."
+                    : "Nothing to replay: the dead letters named are already requested or replayed, or were "
+                      "recorded before replays existed."));
+    api_rules_send(req, 202, o);
+out:
+    free(ids);
+    json_decref(body);
 }

@@ -29,6 +29,7 @@ const api_route api_routes[] = {
     {"GET", "/api/v1/kafka/topics/{topic}/messages", ROLE_VIEWER, api_kafka_messages, 0},
     {"GET", "/api/v1/rules", ROLE_VIEWER, api_rules_list, 0},
     {"GET", "/api/v1/rules/dead-letters", ROLE_VIEWER, api_rules_dead_letters, 0},   /* before {name} */
+    {"POST", "/api/v1/rules/dead-letters/replay", ROLE_OPERATOR, api_rules_dead_letters_replay, 0},
     {"GET", "/api/v1/rules/{name}", ROLE_VIEWER, api_rules_get, 0},
     {"GET", "/api/v1/rules/{name}/diff", ROLE_VIEWER, api_rules_diff, 0},
     {"POST", "/api/v1/rules/{name}/versions", ROLE_OPERATOR, api_rules_add_version, 0},

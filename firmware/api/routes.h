@@ -95,5 +95,6 @@ void api_rules_dry_run(api_request *req);
 void api_rules_activate(api_request *req);
 void api_rules_diff(api_request *req);
 void api_rules_dead_letters(api_request *req);
+void api_rules_dead_letters_replay(api_request *req);
 
 #endif

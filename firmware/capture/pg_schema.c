@@ -38,21 +38,6 @@ static int schema_fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static void table_def_free(table_def *t)
-{
-    if (!t)
-        return;
-    for (int i = 0; i < t->ncols && t->cols; i++) {
-        free(t->cols[i].name);
-        free(t->cols[i].type_name);
-        free(t->cols[i].enum_labels);
-    }
-    free(t->cols);
-    free(t->schema);
-    free(t->name);
-    free(t);
-}
-
 static char *schema_strdup(const char *s)
 {
     return strdup(s ? s : "");

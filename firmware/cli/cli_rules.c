@@ -28,7 +28,8 @@ static const char usage[] =
     "  add NAME ...       store a new version of a rule (compiled first)\n"
     "  activate NAME V    make version V the active one (0 deactivates; older: roll back)\n"
     "  list               the stored rules and their versions\n"
-    "  dead-letters       the latest events rules could not transform\n"
+    "  dead-letters       the latest events rules could not transform (`dead-letters replay`:\n"
+    "                     pass them through the current rules again)\n"
     "`sluice rules COMMAND --help` describes each command.\n";
 
 static const char test_usage[] =
@@ -42,7 +43,8 @@ static const char test_usage[] =
     "              \"expect\": EVENT | null | [EVENT, ...],    what transform returns (null: drop,\n"
     "                                                         a list: split), or instead\n"
     "              \"expect_error\": \"TEXT\",                   transform fails with TEXT in the error\n"
-    "              \"expect_route\": \"NAME\" | null | [...]}]}  optional: what route returns\n"
+    "              \"expect_route\": \"NAME\" | {\"topic\": ..., \"table\": ...} | null | [...]}]}\n"
+    "                                                         optional: what route returns\n"
     "Every case runs in a fresh sandbox with the default limits. JSON null and a missing key are\n"
     "the same (Lua's nil); numbers compare exactly, and 1 (an integer) is not 1.0 (a float).\n"
     "Lists are numbered from 1 in paths, as in Lua.\n"
@@ -121,8 +123,9 @@ static int fixture_case_check(json_t *c, size_t i, char *err, size_t errlen)
         snprintf(err, errlen, "case \"%s\": \"expect_error\" must be a string", n);
         return -1;
     }
-    if (route && !json_is_string(route) && !json_is_null(route) && !json_is_array(route)) {
-        snprintf(err, errlen, "case \"%s\": \"expect_route\" must be a string, null or a list", n);
+    if (route && !json_is_string(route) && !json_is_null(route) && !json_is_array(route) && !json_is_object(route)) {
+        snprintf(err, errlen, "case \"%s\": \"expect_route\" must be a string, null, an object {topic, table} "
+                 "or a list", n);
         return -1;
     }
     return 0;

@@ -1,6 +1,7 @@
 /* cli_rules_admin: `sluice rules add|activate|list|dead-letters`: the store's versioned rules
  * from the shell (the console does the same through the API). A version is compiled before it
- * is stored; a running daemon picks up an activation at its next transaction boundary. */
+ * is stored; a running daemon picks up an activation at its next transaction boundary, and a
+ * replay request (`dead-letters replay`) at the commit of the next captured transaction. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,10 @@
 #include "cli/cli.h"
 #include "core/fs.h"
 #include "rules/rules_engine.h"
+#include "rules/rules_replay.h"
 #include "rules/rules_store.h"
+
+#define ADMIN_MAX_IDS 1000   /* --id values one replay request names */
 
 static const char admin_usage[] =
     "usage: sluice rules add NAME --pattern SCHEMA.TABLE --file FILE.lua [--comment TEXT] [--author NAME]\n"
@@ -18,15 +22,41 @@ static const char admin_usage[] =
     "                                                               version rolls back)\n"
     "       sluice rules list [--state-dir DIR]\n"
     "       sluice rules dead-letters [--limit N] [--state-dir DIR]\n"
+    "       sluice rules dead-letters replay (--id N [--id N...] | --rule NAME | --all) [--state-dir DIR]\n"
     "Rules live in the store of --state-dir (default $SLUICE_STATE_DIR or /var/lib/sluice); the\n"
     "pattern is a glob over schema.table (public.users, public.*, *); the first matching active rule\n"
-    "applies. A running daemon applies a change at its next transaction boundary.\n";
+    "applies. A running daemon applies a change at its next transaction boundary. A replay passes\n"
+    "dead letters through the rules active then, at the commit of the next transaction captured\n"
+    "from the source (an idle source delays it); one that fails again becomes a new dead letter.\n";
 
 typedef struct admin_cli {
-    const char *state_dir, *pattern, *file, *comment, *author, *limit;
+    const char *state_dir, *pattern, *file, *comment, *author, *limit, *rule;
     const char *pos[2];
-    int npos, activate;
+    int npos, activate, all;
+    int64_t ids[ADMIN_MAX_IDS];
+    size_t nids;
 } admin_cli;
+
+/* --id values: "N" or "N,N,..." appended to a->ids. 0, or -1 (reported). */
+static int admin_ids(admin_cli *a, const char *v)
+{
+    const char *p = v;
+    while (*p) {
+        char *end;
+        long long id = strtoll(p, &end, 10);
+        if (end == p || id <= 0 || (*end && *end != ',')) {
+            fprintf(stderr, "sluice rules dead-letters replay: '%s' is not a dead letter id\n", v);
+            return -1;
+        }
+        if (a->nids == ADMIN_MAX_IDS) {
+            fprintf(stderr, "sluice rules dead-letters replay: at most %d ids at once\n", ADMIN_MAX_IDS);
+            return -1;
+        }
+        a->ids[a->nids++] = id;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
 
 static int admin_parse(int argc, char **argv, admin_cli *a)
 {
@@ -40,12 +70,23 @@ static int admin_parse(int argc, char **argv, admin_cli *a)
             a->activate = 1;
             continue;
         }
+        if (strcmp(argv[i], "--all") == 0) {
+            a->all = 1;
+            continue;
+        }
+        const char *id = NULL;
+        if ((r = cli_option(argc, argv, &i, "--id", &id))) {
+            if (r < 0 || admin_ids(a, id) < 0)
+                return -1;
+            continue;
+        }
         if ((r = cli_option(argc, argv, &i, "--state-dir", &a->state_dir)) ||
             (r = cli_option(argc, argv, &i, "--pattern", &a->pattern)) ||
             (r = cli_option(argc, argv, &i, "--file", &a->file)) ||
             (r = cli_option(argc, argv, &i, "--comment", &a->comment)) ||
             (r = cli_option(argc, argv, &i, "--author", &a->author)) ||
-            (r = cli_option(argc, argv, &i, "--limit", &a->limit))) {
+            (r = cli_option(argc, argv, &i, "--limit", &a->limit)) ||
+            (r = cli_option(argc, argv, &i, "--rule", &a->rule))) {
             if (r < 0)
                 return -1;
             continue;
@@ -119,6 +160,37 @@ static int admin_activate(store *st, const admin_cli *a)
     return CLI_OK;
 }
 
+/* `dead-letters replay`: mark the named dead letters for replay by the running daemon. */
+static int admin_replay(store *st, const admin_cli *a)
+{
+    char err[512], detail[256];
+    if ((a->nids != 0) + (a->rule != NULL) + (a->all != 0) != 1) {
+        fprintf(stderr, "sluice rules dead-letters replay: give --id N (repeatable), --rule NAME or --all\n%s",
+                admin_usage);
+        return CLI_USAGE;
+    }
+    rules_replay_counts c;
+    if (rules_replay_request(st, a->ids, a->nids, a->rule, a->all, &c, err, sizeof err) < 0) {
+        fprintf(stderr, "sluice rules dead-letters replay: %s\n", err);
+        return CLI_FAILED;
+    }
+    snprintf(detail, sizeof detail, "%s%.100s: %ld requested", a->all ? "all" : a->rule ? "rule " : "ids",
+             a->rule ? a->rule : "", c.requested);
+    store_audit(st, "cli", "rule.replay", detail);
+    printf("%ld dead letter(s) requested for replay", c.requested);
+    if (c.already)
+        printf(", %ld already requested or replayed", c.already);
+    if (c.unreplayable)
+        printf(", %ld recorded before replays existed (not replayable)", c.unreplayable);
+    if (c.missing)
+        printf(", %ld unknown id(s)", c.missing);
+    printf(".\n");
+    if (c.requested)
+        printf("The running daemon replays them at the commit of the next transaction it captures from the "
+               "source;\nan idle source delays the replay until something changes there.\n");
+    return c.requested || !c.missing ? CLI_OK : CLI_FAILED;
+}
+
 /* Print the rows of a query, tab-separated, with a header. */
 static int admin_print(store *st, const char *sql, const char *header, int limit)
 {
@@ -161,11 +233,17 @@ int cli_rules_admin(int argc, char **argv)
                          "SELECT r.name, r.pattern, r.active_version, max(v.version), count(v.version) FROM rules r "
                          "LEFT JOIN rule_versions v ON v.name = r.name GROUP BY r.name ORDER BY r.position",
                          "name\tpattern\tactive\tlatest\tversions", 0);
-    else
+    else if (a.npos == 1 && strcmp(a.pos[0], "replay") == 0)
+        rc = admin_replay(st, &a);
+    else if (a.npos) {
+        fprintf(stderr, "sluice rules dead-letters: unknown command '%s'\n%s", a.pos[0], admin_usage);
+        rc = CLI_USAGE;
+    } else
         rc = admin_print(st,
-                         "SELECT id, datetime(ts, 'unixepoch'), rule, version, table_name, lsn, error FROM dead_letters "
+                         "SELECT id, datetime(ts, 'unixepoch'), rule, version, table_name, lsn, "
+                         "replay_state || coalesce(' (' || replay_result || ')', ''), error FROM dead_letters "
                          "ORDER BY id DESC LIMIT ?1",
-                         "id\ttime\trule\tversion\ttable\tlsn\terror", a.limit ? atoi(a.limit) : 20);
+                         "id\ttime\trule\tversion\ttable\tlsn\treplay\terror", a.limit ? atoi(a.limit) : 20);
     cli_store_close(st, sec);
     return rc;
 }

@@ -5,6 +5,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+void table_def_free(table_def *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; t->cols && i < t->ncols; i++) {
+        free(t->cols[i].name);
+        free(t->cols[i].type_name);
+        free(t->cols[i].enum_labels);
+    }
+    free(t->cols);
+    free(t->schema);
+    free(t->name);
+    free(t);
+}
+
 void lsn_format(uint64_t lsn, char out[18])
 {
     snprintf(out, 18, "%" PRIX32 "/%" PRIX32, (uint32_t)(lsn >> 32), (uint32_t)lsn);

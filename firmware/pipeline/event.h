@@ -1,6 +1,7 @@
 /* event: the one change event type that flows from capture through rules to every sink.
  * A table_def describes a captured table (identity, columns, schema version); an event is one
- * change to one row (or a truncate) with typed before/after values and its source position.
+ * change to one row (or a truncate) with typed before/after values and its source position,
+ * and, when a rule routed it, its destinations.
  * Ownership: events and the values they point to are borrowed by sinks for the duration of the
  * call that hands them over (they live in the decoder's per-message arena); a sink copies what
  * it keeps. table_defs live until the capture is destroyed (a new schema version is a new
@@ -114,7 +115,19 @@ typedef struct event {
     uint64_t lsn;              /* WAL position of this change (snapshot: the slot's consistent point) */
     const tx_info *tx;         /* the transaction (snapshot reads: a synthetic one, xid 0) */
     uint64_t seq;              /* position of the change within its transaction, from 0 */
+    /* Where a rule's route(event) sent the event (rules_engine.h; names checked by
+     * event_route.h). NULL means the table's own destination; everything that builds events
+     * (capture, snapshots, dead-letter replays) leaves both NULL, only the rules engine sets
+     * them. Borrowed like the values. */
+    const char *route_topic;   /* the exact Kafka topic, instead of <prefix>.<schema>.<table> */
+    const char *route_table;   /* the destination table: lake table <route_table> instead of
+                                * <schema>.<table>, and (without route_topic) Kafka topic
+                                * <prefix>.<route_table> */
 } event;
+
+/* Free a table_def built on the heap: the struct, cols, and every string in them (name, schema,
+ * column names, type names, enum labels). Accepts NULL. */
+void table_def_free(table_def *t);
 
 /* LSN text form "XXX/XXXXXXXX" into out (at least 18 bytes); parse returns 0 or -1. */
 void lsn_format(uint64_t lsn, char out[18]);

@@ -9,13 +9,26 @@
  * Durability is reported through the ack tracker: when everything up to a transaction's end_lsn
  * is durable, the sink calls ack_tracker_durable() (from any thread) with that LSN; the capture
  * confirms to PostgreSQL only what every sink has made durable, never more.
+ * Dead letters: an event a transformation rule could not transform does not reach change; the
+ * rules stage records it and then offers it to each sink's optional dead_letter op (NULL: the
+ * sink ignores dead letters), inside the transaction it came from, so a sink that publishes it
+ * (the Kafka sink's DLQ topic) counts it in that transaction's durability like a change.
  * Every op returns 0, or -1 with the reason in err (the capture then stops without confirming
  * anything further). */
 #ifndef SLUICE_PIPELINE_SINK_H
 #define SLUICE_PIPELINE_SINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "pipeline/event.h"
+
+/* An event a rule could not transform. Borrowed for the duration of the call. */
+typedef struct sink_dead_letter {
+    const char *rule;       /* the rule's name */
+    uint32_t version;       /* the rule's version */
+    const char *error;      /* "users.lua:4: attempt to index a nil value (field 'after')" */
+    const event *ev;        /* the event as it entered the rule */
+} sink_dead_letter;
 
 typedef struct sink_ops {
     const char *name;
@@ -24,6 +37,8 @@ typedef struct sink_ops {
     int (*commit)(void *self, const tx_info *tx, char *err, size_t errlen);
     int (*flush)(void *self, int wait, char *err, size_t errlen);
     void (*destroy)(void *self);
+    /* Optional (NULL: ignored): a dead letter of the open transaction. */
+    int (*dead_letter)(void *self, const sink_dead_letter *dl, char *err, size_t errlen);
 } sink_ops;
 
 typedef struct sink {

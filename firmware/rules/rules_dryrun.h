@@ -9,8 +9,10 @@
  * microseconds).
  * The answer: {events, errors, dropped, truncated, results: [{table, before, after, error}
  * (+ route when the rule has route())]}, before being the event given to transform, after the
- * list of resulting events (null when dropped or failed), error null or the reason. Only the
- * first max_results results are listed; the counts cover every event.
+ * list of resulting events (null when dropped or failed), route the list of route's answers for
+ * them as the pipeline reads them (null, a table name, or {topic, table}: rules_route.h; a name
+ * the pipeline would refuse fails the event, as it would dead-letter it), error null or the
+ * reason. Only the first max_results results are listed; the counts cover every event.
  * Ownership: the answer belongs to the caller (json_decref). */
 #ifndef SLUICE_RULES_RULES_DRYRUN_H
 #define SLUICE_RULES_RULES_DRYRUN_H

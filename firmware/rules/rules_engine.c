@@ -4,13 +4,13 @@
 #include "rules/rules_engine.h"
 
 #include <fnmatch.h>
-#include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
 #include "core/errbuf.h"
+#include "rules/rules_route.h"
 
 #define RULES_MAX_SPLIT 1024   /* events one transform may return */
 
@@ -33,8 +33,7 @@ struct rules_set {
     arena *mem;                /* values of the events of one apply */
     table_rule *cache;         /* open addressing by table_def pointer */
     size_t cache_cap, cache_used;
-    event *outs;               /* RULES_MAX_SPLIT results of one apply */
-    char **routes;
+    event *outs;               /* RULES_MAX_SPLIT results of one apply (routes in mem) */
 };
 
 static void rule_free(rule *r)
@@ -56,7 +55,6 @@ void rules_set_destroy(rules_set *s)
     arena_destroy(s->mem);
     free(s->cache);
     free(s->outs);
-    free(s->routes);
     free(s);
 }
 
@@ -65,8 +63,7 @@ rules_set *rules_set_compile(const rule_spec *specs, size_t n, const rules_limit
 {
     rules_set *s = calloc(1, sizeof *s);
     if (!s || !(s->rules = calloc(n ? n : 1, sizeof *s->rules)) || !(s->marshal = rules_marshal_create()) ||
-        !(s->mem = arena_create(64 * 1024)) || !(s->outs = calloc(RULES_MAX_SPLIT, sizeof *s->outs)) ||
-        !(s->routes = calloc(RULES_MAX_SPLIT, sizeof *s->routes))) {
+        !(s->mem = arena_create(64 * 1024)) || !(s->outs = calloc(RULES_MAX_SPLIT, sizeof *s->outs))) {
         err_setf(err, errlen, "out of memory");
         goto fail;
     }
@@ -158,28 +155,28 @@ typedef struct transform_ctx {
     char err[1024];
 } transform_ctx;
 
-/* Convert the result at idx (an event table) into s->outs[k], and its route. */
+/* Convert the result at idx (an event table) into s->outs[k], with its route (names in mem). */
 static int set_take(transform_ctx *c, lua_State *L, int idx, size_t k)
 {
     rules_set *s = c->s;
-    if (rules_marshal_pull(s->marshal, L, idx, c->ev, s->defs, &s->outs[k], s->mem, c->err, sizeof c->err) < 0)
+    event *out = &s->outs[k];
+    if (rules_marshal_pull(s->marshal, L, idx, c->ev, s->defs, out, s->mem, c->err, sizeof c->err) < 0)
         return -1;
-    s->routes[k] = NULL;
+    out->route_topic = out->route_table = NULL;   /* the pull copies the input's */
     if (!c->r->has_route)
         return 0;
     lua_getglobal(L, "route");
     lua_pushvalue(L, idx);
     lua_call(L, 1, 1);
-    int rc = 0;
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        size_t len;
-        const char *route = lua_tolstring(L, -1, &len);
-        s->routes[k] = arena_strndup(s->mem, route, len);
-    } else if (!lua_isnil(L, -1)) {
-        rc = err_setf(c->err, sizeof c->err, "route must return a string or nil, not a %s", luaL_typename(L, -1));
-    }
+    rules_route rt;
+    if (rules_route_read(L, -1, &rt, c->err, sizeof c->err) < 0)
+        return -1;   /* the protected call's end clears the stack */
+    if (rt.topic)
+        out->route_topic = arena_strndup(s->mem, rt.topic, rt.topic_len);
+    if (rt.table)
+        out->route_table = arena_strndup(s->mem, rt.table, rt.table_len);
     lua_pop(L, 1);
-    return rc;
+    return 0;
 }
 
 static int transform_body(lua_State *L)
@@ -210,6 +207,7 @@ static int transform_body(lua_State *L)
             lua_pop(L, 1);
         }
         c->n = (long)count;
+        rules_marshal_done(c->s->marshal);
         return 0;
     }
     if (set_take(c, L, res, 0) < 0) {
@@ -217,6 +215,7 @@ static int transform_body(lua_State *L)
         return 0;
     }
     c->n = 1;
+    rules_marshal_done(c->s->marshal);
     return 0;
 }
 
@@ -224,7 +223,7 @@ int rules_set_apply(rules_set *s, const event *ev, const rules_output *out, char
 {
     rule *r = set_rule_for(s, ev->table);
     if (!r)
-        return out->emit(out->arg, ev, NULL, err, errlen) < 0 ? -1 : 0;
+        return out->emit(out->arg, ev, err, errlen) < 0 ? -1 : 0;
     arena_reset(s->mem);
     transform_ctx c = {.s = s, .r = r, .ev = ev};
     lua_State *L = rules_vm_state(r->vm);
@@ -237,7 +236,7 @@ int rules_set_apply(rules_set *s, const event *ev, const rules_output *out, char
         return out->dead_letter(out->arg, &dl, err, errlen) < 0 ? -1 : 1;
     }
     for (long k = 0; k < n; k++)
-        if (out->emit(out->arg, &s->outs[k], s->routes[k], err, errlen) < 0)
+        if (out->emit(out->arg, &s->outs[k], err, errlen) < 0)
             return -1;
     return 1;
 }

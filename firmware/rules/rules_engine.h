@@ -3,11 +3,15 @@
  * Lua chunks, each compiled in its own sandbox (rules_vm.h), defining transform(event) and
  * optionally route(event). For every event of a table with a rule, the event goes to transform
  * in Debezium's shape (rules_marshal.h); the result is the event (unchanged or modified), nil
- * (dropped) or a list of events (split), each then passed to route when the rule has one (its
- * string names the topic or lake table the event goes to instead of the table's own). A rule
- * that fails (a Lua error, a limit, a result that is not an event) produces a dead letter
- * instead: the event does not go on, and nothing of it is emitted. Events of tables without a
- * rule pass through unchanged.
+ * (dropped) or a list of events (split), each then passed to route when the rule has one. Its
+ * answer (rules_route.h) is nil (the table's own destinations), a destination table name
+ * ("public.users_eu": Kafka topic <prefix>.public.users_eu, lake table public.users_eu) or a
+ * table {topic = "exact.topic", table = "name"} (either optional); it is checked at once
+ * (event_route.h) and set on the emitted event as route_topic / route_table (event.h), which
+ * the sinks follow. A rule that fails (a Lua error, a limit, a result that is not an event, a
+ * route answer that is not a legal route) produces a dead letter instead: the event does not go
+ * on, and nothing of it is emitted. Events of tables without a rule pass through unchanged
+ * (never routed).
  * Ownership: a set copies the specs; emitted events live until the next apply on the set;
  * derived table definitions live in the rules_defs passed in (shared across sets, so sinks can
  * keep pointers to them across reloads). Not thread-safe: one thread applies a set. */
@@ -18,6 +22,7 @@
 #include <stdint.h>
 
 #include "pipeline/event.h"
+#include "pipeline/sink.h"
 #include "rules/rules_marshal.h"
 #include "rules/rules_vm.h"
 
@@ -28,16 +33,12 @@ typedef struct rule_spec {
     const char *source;     /* the Lua chunk */
 } rule_spec;
 
-typedef struct rules_dead_letter {
-    const char *rule;
-    uint32_t version;
-    const char *error;      /* "users.lua:4: attempt to index a nil value (field 'after')" */
-    const event *ev;        /* the event as the capture produced it */
-} rules_dead_letter;
+/* A dead letter: rule, version, error and the event as it entered the rule (pipeline/sink.h). */
+typedef sink_dead_letter rules_dead_letter;
 
 typedef struct rules_output {
-    /* Each resulting event, in order; route is what route() returned, or NULL. */
-    int (*emit)(void *arg, const event *ev, const char *route, char *err, size_t errlen);
+    /* Each resulting event, in order, with its route in ev->route_topic / ev->route_table. */
+    int (*emit)(void *arg, const event *ev, char *err, size_t errlen);
     /* An event a rule could not transform. */
     int (*dead_letter)(void *arg, const rules_dead_letter *dl, char *err, size_t errlen);
     void *arg;

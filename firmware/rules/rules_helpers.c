@@ -1,6 +1,6 @@
 /* rules_helpers: builds the read-only `sluice` table (see rules_helpers.h) and holds the small
  * helpers: hashing (mbedTLS SHA-256, HMAC-SHA256, lowercase hex), lookups through the caller's
- * ops, and the null sentinel. Text, JSON and time helpers live in rules_helpers_{text,json,time}.c. */
+ * ops, and the null sentinel. Text, JSON, time and column helpers live in rules_helpers_{text,json,time,columns}.c. */
 #include "rules/rules_helpers.h"
 
 #include <stdlib.h>
@@ -118,6 +118,7 @@ void rules_helpers_open(lua_State *L, const rules_lookup_ops *lookups)
     rules_helpers_add_text(L);
     rules_helpers_add_json(L);
     rules_helpers_add_time(L);
+    rules_helpers_add_columns(L);
     if (lookups) {
         rules_lookup_ops *copy = lua_newuserdatauv(L, sizeof *copy, 0);
         *copy = *lookups;

@@ -1,7 +1,8 @@
 /* rules_helpers: the `sluice` table a rule sees. A read-only table of helpers: sha256, hmac_sha256,
  * mask, mask_email, mask_phone, trim, lower, upper, json_encode, json_decode, time_parse,
- * time_format, lookup, and the JSON null sentinel `null`. Each checks its arguments and raises a
- * clear error ("bad argument #1 to 'sha256' (string expected, got nil)", "json_decode: ..."). */
+ * time_format, lookup, rename, drop, cast, and the JSON null sentinel `null`. Each checks its
+ * arguments and raises a clear error ("bad argument #1 to 'sha256' (string expected, got nil)",
+ * "json_decode: ..."). */
 #ifndef SLUICE_RULES_RULES_HELPERS_H
 #define SLUICE_RULES_RULES_HELPERS_H
 

@@ -13,6 +13,7 @@
 
 #include "rules/rules_helpers.h"
 #include "rules/rules_helpers_internal.h"
+#include "rules/rules_value.h"
 
 #define JSON_MAX_DEPTH 64
 
@@ -44,19 +45,19 @@ static int json_is_array_table(lua_State *L, int idx, size_t *len)
     return count > 0 && max == count;
 }
 
-/* A table key as an object member name into buf (strings as they are, numbers as text). */
-static const char *json_key(lua_State *L, int idx, char *buf, size_t buflen, size_t *len)
+/* A table key as an object member name into kbuf (strings as they are, numbers as text). */
+static const char *json_key(lua_State *L, int idx, char *kbuf, size_t buflen, size_t *len)
 {
     switch (lua_type(L, idx)) {
     case LUA_TSTRING:
         return lua_tolstring(L, idx, len);
     case LUA_TNUMBER:
         if (lua_isinteger(L, idx))
-            snprintf(buf, buflen, LUA_INTEGER_FMT, lua_tointeger(L, idx));
+            snprintf(kbuf, buflen, LUA_INTEGER_FMT, lua_tointeger(L, idx));
         else
-            snprintf(buf, buflen, "%.17g", (double)lua_tonumber(L, idx));
-        *len = strlen(buf);
-        return buf;
+            snprintf(kbuf, buflen, "%.17g", (double)lua_tonumber(L, idx));
+        *len = strlen(kbuf);
+        return kbuf;
     default:
         luaL_error(L, "json_encode: a %s cannot be an object key", luaL_typename(L, idx));
         return NULL;
@@ -128,6 +129,7 @@ static void json_from_lua(lua_State *L, json_ctx *ctx, json_t *parent, const cha
     if (lua_rawget(L, seen) != LUA_TNIL)
         luaL_error(L, "json_encode: cycle detected (a table contains itself)");
     lua_pop(L, 1);
+    rules_value_materialize(L, idx);   /* a lazy row view: every column */
     size_t len = 0;
     int array = json_is_array_table(L, idx, &len);
     json_t *node = array ? json_array() : json_object();
@@ -150,9 +152,9 @@ static void json_from_lua(lua_State *L, json_ctx *ctx, json_t *parent, const cha
     } else {
         lua_pushnil(L);
         while (lua_next(L, idx)) {
-            char buf[64];
+            char kbuf[64];
             size_t n;
-            const char *k = json_key(L, -2, buf, sizeof buf, &n);
+            const char *k = json_key(L, -2, kbuf, sizeof kbuf, &n);
             json_from_lua(L, ctx, node, k, n, lua_gettop(L), seen, depth + 1);
             lua_pop(L, 1);
         }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/errbuf.h"
+#include "pipeline/event.h"
 
 static sqlite3_stmt *rh_prepare(store *st, const char *sql, char *err, size_t errlen)
 {
@@ -162,13 +163,15 @@ int rules_history_source(store *st, const char *name, uint32_t version, char **s
 
 json_t *rules_history_dead_letters(store *st, int limit, char *err, size_t errlen)
 {
-    static const char *const names[] = {"id", "ts", "rule", "version", "error", "table", "lsn", "event",
-                                        "replayed_at", NULL};
+    static const char *const names[] = {"id",         "ts",          "rule",          "version",    "error",
+                                        "table",      "lsn",         "event",         "replayable", "replay_state",
+                                        "replay_lsn", "replayed_at", "replay_result", "replay_of",  NULL};
     json_t *arr = json_array();
     store_lock(st);
     sqlite3_stmt *stmt = rh_prepare(st,
-                                    "SELECT id, ts, rule, version, error, table_name, lsn, event, replayed_at "
-                                    "FROM dead_letters ORDER BY id DESC LIMIT ?1",
+                                    "SELECT id, ts, rule, version, error, table_name, lsn, event, "
+                                    "event_typed IS NOT NULL, replay_state, replay_lsn, replayed_at, replay_result, "
+                                    "replay_of FROM dead_letters ORDER BY id DESC LIMIT ?1",
                                     err, errlen);
     int rc = -1;
     if (stmt && arr) {
@@ -183,11 +186,18 @@ json_t *rules_history_dead_letters(store *st, int limit, char *err, size_t errle
     }
     size_t i;
     json_t *dl;
-    json_array_foreach(arr, i, dl) {   /* the event as a JSON value rather than text */
+    json_array_foreach(arr, i, dl) {   /* the event as a JSON value rather than text, the LSN as text */
         const char *text = json_string_value(json_object_get(dl, "event"));
         json_t *ev = text ? json_loads(text, 0, NULL) : NULL;
         if (ev)
             json_object_set_new(dl, "event", ev);
+        json_object_set_new(dl, "replayable", json_boolean(json_integer_value(json_object_get(dl, "replayable"))));
+        json_t *rl = json_object_get(dl, "replay_lsn");
+        if (json_is_integer(rl)) {
+            char lsn[18];
+            lsn_format((uint64_t)json_integer_value(rl), lsn);
+            json_object_set_new(dl, "replay_lsn", json_string(lsn));
+        }
     }
     return arr;
 }

@@ -31,8 +31,11 @@ int rules_history_source(store *st, const char *name, uint32_t version, char **s
                          size_t errlen);
 
 /* The latest limit dead letters, newest first: [{id, ts, rule, version, error, table, lsn, event
- * (the captured event's Debezium JSON, parsed; a string when it does not parse), replayed_at}].
- * NULL with err. */
+ * (the captured event's Debezium JSON, parsed; a string when it does not parse), replayable (a
+ * replayable event is stored), replay_state ("none", "requested", "replayed"), replay_lsn (end LSN
+ * of the transaction that replayed it, or null), replayed_at, replay_result (the outcome:
+ * "transformed by mask v3 into 1 event(s)", "failed again with mask v3: dead letter 12", ...),
+ * replay_of (the dead letter whose replay this one is, or null)}]. NULL with err. */
 json_t *rules_history_dead_letters(store *st, int limit, char *err, size_t errlen);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "rules/rules_helpers.h"
+#include "rules/rules_route.h"
 
 #define NEST_MAX RULES_JSON_NEST_MAX
 
@@ -339,11 +340,14 @@ int rules_json_event_check(json_t *ev, const char *where, char *err, size_t errl
     return 0;
 }
 
-/* Call route on the event at absolute index idx; its name (string) or null into *out. */
+/* Call route on the event at absolute index idx; its answer (rules_route.h) into *out in the same
+ * shape: null, the name (string) or an object {topic, table} of the fields given. */
 static int route_one(rules_vm *vm, int idx, json_t **out, char *err, size_t errlen)
 {
     lua_State *L = rules_vm_state(vm);
     char why[1024];
+    rules_route rt;
+    *out = NULL;
     if (!lua_checkstack(L, 2)) {
         snprintf(err, errlen, "route: Lua stack exhausted");
         return -1;
@@ -353,20 +357,23 @@ static int route_one(rules_vm *vm, int idx, json_t **out, char *err, size_t errl
         snprintf(err, errlen, "route: %s", why);
         return -1;
     }
-    int t = lua_type(L, -1);
-    if (t == LUA_TSTRING && lua_rawlen(L, -1) > 0)
-        *out = json_stringn(lua_tostring(L, -1), lua_rawlen(L, -1));
-    else if (t == LUA_TNIL)
-        *out = json_null();
-    else
-        *out = NULL;
-    lua_pop(L, 1);
-    if (!*out) {
-        snprintf(err, errlen, "route must return a non-empty name (string) or nil, not %s",
-                 t == LUA_TSTRING ? "an empty or binary string" : lua_typename(L, t));
-        return -1;
+    if (rules_route_read(L, -1, &rt, err, errlen) == 0) {
+        if (rt.form == RULES_ROUTE_DEFAULT) {
+            *out = json_null();
+        } else if (rt.form == RULES_ROUTE_NAME) {
+            *out = json_stringn(rt.table, rt.table_len);
+        } else {
+            *out = json_object();
+            if (rt.topic)
+                json_object_set_new(*out, "topic", json_stringn(rt.topic, rt.topic_len));
+            if (rt.table)
+                json_object_set_new(*out, "table", json_stringn(rt.table, rt.table_len));
+        }
+        if (!*out)
+            snprintf(err, errlen, "out of memory");
     }
-    return 0;
+    lua_pop(L, 1);
+    return *out ? 0 : -1;
 }
 
 /* Run one case; 1 when it passed, else 0 with the reason in msg. */

@@ -41,9 +41,11 @@ int rules_json_event_check(json_t *ev, const char *where, char *err, size_t errl
 /* Call the rule's transform (loaded in vm) on the event table on top of the stack (popped) and
  * read the result: *result is the event (object), the list of events (array; an empty table is
  * an empty list) or null (dropped). With with_route, route is called on every resulting event and
- * *route (when route is not NULL) is its answer: a name or null for a single event, an array of
- * them for a list. 0, or -1 with the reason in err (a Lua error, a limit, a result that is not an
- * event, a bad route answer); nothing is returned then. The stack is left as before the event. */
+ * *route (when route is not NULL) is its answer as the pipeline reads it (rules_route.h): null,
+ * a name (string) or an object {topic, table} with the fields given, for a single event, an
+ * array of them for a list. 0, or -1 with the reason in err (a Lua error, a limit, a result that
+ * is not an event, a route answer the pipeline would refuse, e.g. "route: 'a b' is not a legal
+ * Kafka topic name (...)"); nothing is returned then. The stack is left as before the event. */
 int rules_json_transform(rules_vm *vm, int with_route, json_t **result, json_t **route, char *err, size_t errlen);
 
 #endif

@@ -1,9 +1,10 @@
-/* rules_marshal: events to Lua tables and back (see rules_marshal.h). What was pushed for every
- * column is remembered, so that a value the rule did not touch comes back as the original typed
- * value without any conversion; only changed and new values are converted. */
+/* rules_marshal: events to Lua tables and back (see rules_marshal.h). The rows are lazy views: a
+ * column becomes a Lua value only when the rule reads it (the row's __index), and a value the
+ * rule never read nor wrote comes back as the original typed value without touching Lua. What
+ * was pushed for every column read is remembered, so that a value read and left as it was also
+ * comes back exactly; only changed and new values are converted (rules_value.h). */
 #include "rules/rules_marshal.h"
 
-#include <inttypes.h>
 #include <jansson.h>
 #include <lauxlib.h>
 #include <math.h>
@@ -11,21 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/pg_types.h"
 #include "core/buf.h"
 #include "core/errbuf.h"
 #include "encode/debezium_json.h"
 #include "rules/rules_json.h"
+#include "rules/rules_value.h"
 
-#define OID_BOOL 16
-#define OID_INT8 20
 #define OID_TEXT 25
-#define OID_JSON 114
-#define OID_FLOAT8 701
 
 /* What was pushed for one column: its Lua type and content. */
 typedef struct pushed {
-    int ltype;          /* LUA_TNIL, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE */
+    int ltype;          /* LUA_TNIL, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE; LUA_TNONE:
+                         * written before it was read (nothing to compare with) */
     int is_int;         /* LUA_TNUMBER: an integer */
     int64_t i;
     double f;
@@ -33,149 +31,32 @@ typedef struct pushed {
     size_t len;
 } pushed;
 
+enum { SIDE_BEFORE = 0, SIDE_AFTER = 1 };
+
+/* The columns of one side of the pushed event the rule has touched. */
+typedef struct side_state {
+    pushed *p;           /* [ncols]: valid where loaded */
+    uint8_t *loaded;     /* [ncols]: read into the view, or written */
+} side_state;
+
 struct rules_marshal {
     debezium_encoder *enc;   /* Debezium's text of the rarer types (timestamptz, money, arrays) */
     buf tmp;
-    pushed *before, *after;  /* for the pushed event's columns */
+    const event *ev;         /* the pushed event, while its views are live */
+    arena *a;                /* its scratch */
+    lua_State *live;         /* the state holding live views, or NULL */
+    int source_loaded;       /* the source view holds the block */
+    side_state side[2];
 };
 
-/* ---- derived table definitions ----------------------------------------------------------------- */
-
-typedef struct defs_entry {
-    char *signature;
-    table_def *def;
-    struct defs_entry *next;
-} defs_entry;
-
-#define DEFS_BUCKETS 256
-
-#define DEFS_RECENT 64   /* the last derived definition of each recent input, checked first */
-
-struct rules_defs {
-    defs_entry *buckets[DEFS_BUCKETS];
-    struct {
-        const table_def *in;
-        table_def *def;
-    } recent[DEFS_RECENT];
-};
-
-rules_defs *rules_defs_create(void)
-{
-    return calloc(1, sizeof(rules_defs));
-}
-
-static void def_free(table_def *t)
-{
-    for (int i = 0; t && i < t->ncols; i++) {
-        free(t->cols[i].name);
-        free(t->cols[i].type_name);
-        free(t->cols[i].enum_labels);
-    }
-    if (t) {
-        free(t->cols);
-        free(t->schema);
-        free(t->name);
-    }
-    free(t);
-}
-
-void rules_defs_destroy(rules_defs *d)
-{
-    if (!d)
-        return;
-    for (size_t i = 0; i < DEFS_BUCKETS; i++) {
-        for (defs_entry *e = d->buckets[i], *next; e; e = next) {
-            next = e->next;
-            free(e->signature);
-            def_free(e->def);
-            free(e);
-        }
-    }
-    free(d);
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static const table_def *defs_lookup(rules_defs *d, const table_def *in, const column_def *cols, int ncols);
-
-/* Does def have exactly these columns (names, types)? */
-static int defs_same(const table_def *def, const column_def *cols, int ncols)
-{
-    if (def->ncols != ncols)
-        return 0;
-    for (int i = 0; i < ncols; i++) {
-        const column_def *x = &def->cols[i], *y = &cols[i];
-        if (x->type_oid != y->type_oid || x->kind != y->kind || x->elem_kind != y->elem_kind ||
-            strcmp(x->name, y->name) != 0)
-            return 0;
-    }
-    return 1;
-}
-
-/* The definition of in's table with columns cols (made once per shape). NULL when out of memory. */
-static const table_def *defs_get(rules_defs *d, const table_def *in, const column_def *cols, int ncols)
-{
-    size_t slot = ((uintptr_t)in >> 4) % DEFS_RECENT;
-    if (d->recent[slot].in == in && defs_same(d->recent[slot].def, cols, ncols))
-        return d->recent[slot].def;
-    const table_def *found = defs_lookup(d, in, cols, ncols);
-    if (found) {
-        d->recent[slot].in = in;
-        d->recent[slot].def = (table_def *)found;
-    }
-    return found;
-}
-
-/* defs_get without the recent-shape shortcut: by signature. */
-static const table_def *defs_lookup(rules_defs *d, const table_def *in, const column_def *cols, int ncols)
-{
-    buf sig = BUF_INIT;
-    buf_printf(&sig, "%p", (const void *)in);
-    for (int i = 0; i < ncols; i++)
-        buf_printf(&sig, "|%s:%u:%d:%d", cols[i].name, cols[i].type_oid, (int)cols[i].kind, (int)cols[i].elem_kind);
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sig.len; i++)
-        h = (h ^ (unsigned char)sig.data[i]) * 1099511628211ull;
-    defs_entry **slot = &d->buckets[h % DEFS_BUCKETS];
-    for (defs_entry *e = *slot; e; e = e->next) {
-        if (strcmp(e->signature, sig.data) == 0) {
-            buf_free(&sig);
-            return e->def;
-        }
-    }
-    defs_entry *e = calloc(1, sizeof *e);
-    table_def *t = calloc(1, sizeof *t);
-    if (!e || !t)
-        goto fail;
-    *t = *in;
-    t->cols = NULL;
-    t->ncols = 0;
-    if (!(t->cols = calloc((size_t)ncols + 1, sizeof *t->cols)) || !(t->schema = dup_or_null(in->schema)) ||
-        !(t->name = dup_or_null(in->name)))
-        goto fail;
-    for (int i = 0; i < ncols; i++) {
-        t->cols[i] = cols[i];
-        t->cols[i].name = dup_or_null(cols[i].name);
-        t->cols[i].type_name = dup_or_null(cols[i].type_name);
-        t->cols[i].enum_labels = dup_or_null(cols[i].enum_labels);
-        t->ncols = i + 1;
-    }
-    e->signature = buf_take(&sig);
-    e->def = t;
-    e->next = *slot;
-    *slot = e;
-    return t;
-fail:
-    buf_free(&sig);
-    def_free(t);
-    free(e);
-    return NULL;
-}
-
-/* ---- push -------------------------------------------------------------------------------------- */
+/* Per lua_State objects, in a registry table keyed by the marshal (the "kit"). */
+enum { KIT_SOURCE_MT = 1, KIT_ROW_MT = 2 /* + side */, KIT_LIVE = 4, KIT_KEYS = 5 /* + key */ };
+/* Strings the marshal uses as keys and values, interned once per state (a C string costs a lookup
+ * in Lua's string cache at every use). */
+enum { KEY_OP, KEY_BEFORE, KEY_AFTER, KEY_SOURCE, KEY_DROP, KEY_OP_C, KEY_OP_U, KEY_OP_D, KEY_OP_R, KEY_OP_T, KEY_COUNT };
+static const char *const KEY_NAMES[KEY_COUNT] = {"op", "before", "after", "source", "drop", "c", "u", "d", "r", "t"};
+/* The live table (an upvalue of every metamethod): the pushed event's column table and views. */
+enum { LIVE_COLUMNS = 1, LIVE_SOURCE = 2, LIVE_ROW = 3 /* + side */ };
 
 rules_marshal *rules_marshal_create(void)
 {
@@ -196,6 +77,8 @@ void rules_marshal_destroy(rules_marshal *m)
     buf_free(&m->tmp);
     free(m);
 }
+
+/* ---- one column into Lua ----------------------------------------------------------------------- */
 
 /* Microseconds of an interval as Debezium's MicroDuration counts them (a month is 30.4375 days). */
 static int64_t interval_us(const value *v)
@@ -285,64 +168,296 @@ static void push_value(rules_marshal *m, lua_State *L, const column_def *col, co
     }
 }
 
-/* A row as {column = value}; remembers what was pushed in *out (NULL row: nil). */
-static void push_row(rules_marshal *m, lua_State *L, const table_def *t, const value *row, pushed **out, arena *a)
+/* ---- the views ---------------------------------------------------------------------------------- */
+
+/* Upvalues of every metamethod: 1 the live table, 2 the marshal, 3 the side (rows) or -1 (source). */
+#define UP_LIVE lua_upvalueindex(1)
+#define UP_MARSHAL lua_upvalueindex(2)
+#define UP_SIDE lua_upvalueindex(3)
+#define SIDE_SOURCE (-1)
+
+/* The marshal, when the view at 1 (of side s) belongs to the event being transformed; else a Lua
+ * error: a view kept past its transform call must not read another event's data. */
+static rules_marshal *view_check(lua_State *L, int s)
 {
-    if (!row) {
-        lua_pushnil(L);
-        *out = NULL;
+    rules_marshal *m = lua_touserdata(L, UP_MARSHAL);
+    int current = 0;
+    if (m->live == L) {
+        lua_rawgeti(L, UP_LIVE, s == SIDE_SOURCE ? LIVE_SOURCE : LIVE_ROW + s);
+        current = lua_rawequal(L, -1, 1);
+        lua_pop(L, 1);
+    }
+    if (!current)
+        luaL_error(L, "this row or source block belongs to a transform call that has returned: it can no longer "
+                      "be read (keep copies of the values you need, not the event)");
+    return m;
+}
+
+/* The index of the column named by the key at idx in the pushed event's table, or -1. */
+static int view_column(lua_State *L, int idx)
+{
+    lua_rawgeti(L, UP_LIVE, LIVE_COLUMNS);
+    lua_pushvalue(L, idx);
+    int i = lua_rawget(L, -2) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) - 1 : -1;
+    lua_pop(L, 2);
+    return i;
+}
+
+/* Push column i of side s into the view at idx (named by the key at key; absent for NULL), and
+ * leave the value on the stack. */
+static void view_load(rules_marshal *m, lua_State *L, int s, int idx, int key, int i)
+{
+    const event *ev = m->ev;
+    const value *row = s == SIDE_AFTER ? ev->after : ev->before;
+    push_value(m, L, &ev->table->cols[i], &row[i], &m->side[s].p[i], m->a);
+    m->side[s].loaded[i] = 1;
+    if (lua_isnil(L, -1))
         return;
-    }
-    pushed *p = arena_alloc(a, ((size_t)t->ncols + 1) * sizeof *p);
-    lua_createtable(L, 0, t->ncols);
-    for (int i = 0; i < t->ncols; i++) {
-        push_value(m, L, &t->cols[i], &row[i], &p[i], a);
-        lua_setfield(L, -2, t->cols[i].name);
-    }
-    *out = p;
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, idx);
 }
 
-static const char *op_name(event_op op)
+/* Load every column of side s not read yet into the view at idx. */
+static void view_load_all(rules_marshal *m, lua_State *L, int s, int idx)
 {
-    switch (op) {
-    case EVENT_CREATE: return "c";
-    case EVENT_UPDATE: return "u";
-    case EVENT_DELETE: return "d";
-    case EVENT_READ: return "r";
-    default: return "t";
+    lua_rawgeti(L, UP_LIVE, LIVE_COLUMNS);
+    int cols = lua_gettop(L);
+    for (int i = 0; i < m->ev->table->ncols; i++) {
+        if (m->side[s].loaded[i])
+            continue;
+        lua_rawgeti(L, cols, (lua_Integer)i + 1);
+        view_load(m, L, s, idx, lua_gettop(L), i);
+        lua_pop(L, 2);
     }
+    lua_pop(L, 1);
 }
 
-void rules_marshal_push(rules_marshal *m, lua_State *L, const event *ev, arena *a)
+/* The source block {schema, table, lsn, txId, ts_ms, snapshot} of ev into the table at idx. */
+static void source_fill(lua_State *L, int idx, const event *ev)
 {
     const table_def *t = ev->table;
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, op_name(ev->op));
-    lua_setfield(L, -2, "op");
-    push_row(m, L, t, ev->before, &m->before, a);
-    lua_setfield(L, -2, "before");
-    push_row(m, L, t, ev->after, &m->after, a);
-    lua_setfield(L, -2, "after");
-    lua_createtable(L, 0, 7);
     lua_pushstring(L, t->schema);
-    lua_setfield(L, -2, "schema");
+    lua_setfield(L, idx, "schema");
     lua_pushstring(L, t->name);
-    lua_setfield(L, -2, "table");
+    lua_setfield(L, idx, "table");
     lua_pushinteger(L, (lua_Integer)ev->lsn);
-    lua_setfield(L, -2, "lsn");
+    lua_setfield(L, idx, "lsn");
     if (ev->tx && ev->tx->xid) {
         lua_pushinteger(L, (lua_Integer)ev->tx->xid);
-        lua_setfield(L, -2, "txId");
+        lua_setfield(L, idx, "txId");
     }
     if (ev->tx) {
         lua_pushinteger(L, (lua_Integer)(ev->tx->commit_time_us / 1000));
-        lua_setfield(L, -2, "ts_ms");
+        lua_setfield(L, idx, "ts_ms");
     }
     lua_pushstring(L, ev->snapshot == SNAPSHOT_NONE ? "false" : ev->snapshot == SNAPSHOT_LAST ? "last"
                       : ev->snapshot == SNAPSHOT_INCREMENTAL                           ? "incremental"
                                                                                        : "true");
-    lua_setfield(L, -2, "snapshot");
-    lua_setfield(L, -2, "source");
+    lua_setfield(L, idx, "snapshot");
+}
+
+/* Load what the view at 1 has not loaded yet: every column of a row, or the source block. */
+static void view_load_rest(lua_State *L, int s)
+{
+    rules_marshal *m = view_check(L, s);
+    if (s != SIDE_SOURCE) {
+        view_load_all(m, L, s, 1);
+    } else if (!m->source_loaded) {
+        m->source_loaded = 1;
+        source_fill(L, 1, m->ev);
+    }
+}
+
+/* __index(view, key): a column not read yet (a column read before and now absent is nil); a
+ * source field (the whole block is loaded at the first). */
+static int view_index(lua_State *L)
+{
+    int s = (int)lua_tointeger(L, UP_SIDE);
+    rules_marshal *m = view_check(L, s);
+    if (s == SIDE_SOURCE) {
+        if (m->source_loaded)
+            return 0;
+        view_load_rest(L, s);
+        lua_settop(L, 2);
+        lua_rawget(L, 1);
+        return 1;
+    }
+    int i = view_column(L, 2);
+    if (i < 0 || m->side[s].loaded[i])
+        return 0;
+    view_load(m, L, s, 1, 2, i);
+    return 1;
+}
+
+/* __newindex(view, key, value): a column written before it was read (or after it became nil). */
+static int view_newindex(lua_State *L)
+{
+    int s = (int)lua_tointeger(L, UP_SIDE);
+    rules_marshal *m = view_check(L, s);
+    if (s == SIDE_SOURCE) {
+        view_load_rest(L, s);
+    } else {
+        int i = view_column(L, 2);
+        if (i >= 0 && !m->side[s].loaded[i]) {
+            m->side[s].loaded[i] = 1;
+            memset(&m->side[s].p[i], 0, sizeof m->side[s].p[i]);
+            m->side[s].p[i].ltype = LUA_TNONE;
+        }
+    }
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 0;
+}
+
+/* The materialize metafield: load everything into the view at 1. */
+static int view_materialize(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    view_load_rest(L, (int)lua_tointeger(L, UP_SIDE));
+    return 0;
+}
+
+static int view_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    if (lua_next(L, 1))
+        return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+/* __pairs(view): everything, loaded first. */
+static int view_pairs(lua_State *L)
+{
+    view_load_rest(L, (int)lua_tointeger(L, UP_SIDE));
+    lua_pushcfunction(L, view_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static int op_key(event_op op)
+{
+    switch (op) {
+    case EVENT_CREATE: return KEY_OP_C;
+    case EVENT_UPDATE: return KEY_OP_U;
+    case EVENT_DELETE: return KEY_OP_D;
+    case EVENT_READ: return KEY_OP_R;
+    default: return KEY_OP_T;
+    }
+}
+
+/* Push the interned string k of the kit at kit. */
+static void key_push(lua_State *L, int kit, int k)
+{
+    lua_rawgeti(L, kit, KIT_KEYS + k);
+}
+
+/* Push the kit of L (made at first use): the views' metatables and the live table. */
+static void kit_push(rules_marshal *m, lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, m) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_createtable(L, KIT_KEYS + KEY_COUNT, 0);
+    int kit = lua_gettop(L);
+    for (int k = 0; k < KEY_COUNT; k++) {
+        lua_pushstring(L, KEY_NAMES[k]);
+        lua_rawseti(L, kit, KIT_KEYS + k);
+    }
+    lua_createtable(L, LIVE_ROW + SIDE_AFTER, 0);
+    int live = lua_gettop(L);
+    static const luaL_Reg fns[] = {{"__index", view_index}, {"__newindex", view_newindex}, {"__pairs", view_pairs},
+                                   {RULES_MATERIALIZE_FIELD, view_materialize}, {NULL, NULL}};
+    for (int s = SIDE_SOURCE; s <= SIDE_AFTER; s++) {
+        lua_createtable(L, 0, 6);
+        lua_pushvalue(L, live);
+        lua_pushlightuserdata(L, m);
+        lua_pushinteger(L, s);
+        luaL_setfuncs(L, fns, 3);
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");   /* getmetatable gives false; setmetatable refuses */
+        lua_rawseti(L, kit, s == SIDE_SOURCE ? KIT_SOURCE_MT : KIT_ROW_MT + s);
+    }
+    lua_rawseti(L, kit, KIT_LIVE);
+    lua_pushvalue(L, kit);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, m);
+}
+
+/* Push the column table of t, made once per table definition and kept in the state's registry
+ * (table_defs live as long as the pipeline): [i] = name of column i (from 1), [name] = i. */
+static void columns_push(lua_State *L, const table_def *t)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, t) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_createtable(L, t->ncols, t->ncols);
+    for (int i = 0; i < t->ncols; i++) {
+        lua_pushstring(L, t->cols[i].name);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -3, (lua_Integer)i + 1);
+        lua_pushinteger(L, (lua_Integer)i + 1);
+        lua_rawset(L, -3);
+    }
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, t);
+}
+
+void rules_marshal_done(rules_marshal *m)
+{
+    m->live = NULL;
+    m->ev = NULL;
+}
+
+/* A new view with the kit's metatable mt, stored in the live table's slot and left on the stack. */
+static void view_new(lua_State *L, int kit, int mt, int live, int slot, int size)
+{
+    lua_createtable(L, 0, size);
+    lua_rawgeti(L, kit, mt);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, live, slot);
+}
+
+void rules_marshal_push(rules_marshal *m, lua_State *L, const event *ev, arena *a)
+{
+    rules_marshal_done(m);
+    const table_def *t = ev->table;
+    size_t n = (size_t)t->ncols + 1;
+    kit_push(m, L);
+    int kit = lua_gettop(L);
+    lua_rawgeti(L, kit, KIT_LIVE);
+    int live = kit + 1;
+    columns_push(L, t);
+    lua_rawseti(L, live, LIVE_COLUMNS);
+    lua_createtable(L, 0, 4);
+    int e = lua_gettop(L);
+    key_push(L, kit, KEY_OP);
+    key_push(L, kit, op_key(ev->op));
+    lua_rawset(L, e);
+    for (int s = SIDE_BEFORE; s <= SIDE_AFTER; s++) {
+        const value *row = s == SIDE_AFTER ? ev->after : ev->before;
+        if (!row)
+            continue;
+        m->side[s].p = arena_alloc(a, n * sizeof *m->side[s].p);
+        m->side[s].loaded = arena_alloc(a, n);
+        memset(m->side[s].loaded, 0, n);
+        key_push(L, kit, s == SIDE_AFTER ? KEY_AFTER : KEY_BEFORE);
+        /* room for the few columns a rule typically reads and adds (after; before is rarer) */
+        view_new(L, kit, KIT_ROW_MT + s, live, LIVE_ROW + s, s == SIDE_AFTER ? (t->ncols < 4 ? t->ncols : 4) : 0);
+        lua_rawset(L, e);
+    }
+    key_push(L, kit, KEY_SOURCE);
+    view_new(L, kit, KIT_SOURCE_MT, live, LIVE_SOURCE, 0);
+    lua_rawset(L, e);
+    lua_replace(L, kit);
+    lua_settop(L, kit);
+    m->ev = ev;
+    m->a = a;
+    m->live = L;
+    m->source_loaded = 0;
 }
 
 /* ---- pull -------------------------------------------------------------------------------------- */
@@ -372,304 +487,88 @@ static int same_as_pushed(lua_State *L, int idx, const pushed *p)
     }
 }
 
-/* Append a Lua value as JSON (for json columns made from tables). -1 on unsupported content. */
-static int lua_to_json(lua_State *L, int idx, buf *out, int depth)
+/* Where a result row's values come from: a live view of the pushed event (side s), or a table
+ * the rule made (compared with what was pushed on its own side, where the rule read it). */
+typedef struct row_src {
+    int idx;                 /* stack index of the row; 0 when nil */
+    int view;                /* a live view */
+    int s;                   /* the pushed side it is compared with */
+    const value *orig;       /* that side's input values, or NULL */
+} row_src;
+
+static void row_src_init(rules_marshal *m, lua_State *L, int kit, int idx, int field_side, const event *in,
+                         row_src *r)
 {
-    idx = lua_absindex(L, idx);
-    switch (lua_type(L, idx)) {
-    case LUA_TNIL: buf_puts(out, "null"); return 0;
-    case LUA_TBOOLEAN: buf_puts(out, lua_toboolean(L, idx) ? "true" : "false"); return 0;
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, idx)) {
-            buf_put_i64(out, (int64_t)lua_tointeger(L, idx));
-        } else {
-            double f = lua_tonumber(L, idx);
-            if (!isfinite(f))
-                return -1;
-            buf_printf(out, "%.17g", f);
-        }
-        return 0;
-    case LUA_TSTRING: buf_json_string(out, lua_tostring(L, idx)); return 0;
-    case LUA_TTABLE: break;
-    default: return -1;
-    }
-    if (depth > 32)
-        return -1;
-    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-    int packed = lua_getfield(L, idx, "n") == LUA_TNUMBER && lua_isinteger(L, -1) && lua_tointeger(L, -1) >= n;
-    if (packed)   /* table.pack's list: its length counts trailing NULLs (and {n = 0} is []) */
-        n = lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    if (n > 1000000)
-        return -1;
-    if (n > 0 || packed) {
-        buf_puts(out, "[");
-        for (lua_Integer i = 1; i <= n; i++) {
-            if (i > 1)
-                buf_puts(out, ",");
-            lua_rawgeti(L, idx, i);
-            int rc = lua_to_json(L, -1, out, depth + 1);
+    r->idx = idx;
+    r->view = 0;
+    r->s = field_side;
+    if (idx && lua_getmetatable(L, idx)) {
+        for (int s = SIDE_BEFORE; s <= SIDE_AFTER && !r->view; s++) {
+            lua_rawgeti(L, kit, KIT_ROW_MT + s);
+            if (lua_rawequal(L, -1, -2))
+                r->view = 1, r->s = s;
             lua_pop(L, 1);
-            if (rc < 0)
-                return -1;
-        }
-        buf_puts(out, "]");
-        return 0;
-    }
-    buf_puts(out, "{");
-    int first = 1;
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        if (lua_type(L, -2) != LUA_TSTRING) {
-            lua_pop(L, 2);
-            return -1;
-        }
-        if (!first)
-            buf_puts(out, ",");
-        first = 0;
-        buf_json_string(out, lua_tostring(L, -2));
-        buf_puts(out, ":");
-        if (lua_to_json(L, -1, out, depth + 1) < 0) {
-            lua_pop(L, 2);
-            return -1;
         }
         lua_pop(L, 1);
     }
-    buf_puts(out, "}");
-    return 0;
-}
-
-/* Append a Lua list as a PostgreSQL array literal. -1 on unsupported content. */
-static int lua_to_array_literal(lua_State *L, int idx, buf *out, int depth)
-{
-    idx = lua_absindex(L, idx);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-    if (lua_getfield(L, idx, "n") == LUA_TNUMBER && lua_isinteger(L, -1) && lua_tointeger(L, -1) >= n)
-        n = lua_tointeger(L, -1);   /* table.pack's length: trailing NULLs kept */
-    lua_pop(L, 1);
-    if (depth > 6 || n > 1000000)
-        return -1;
-    buf_puts(out, "{");
-    for (lua_Integer i = 1; i <= n; i++) {
-        if (i > 1)
-            buf_puts(out, ",");
-        lua_rawgeti(L, idx, i);
-        int rc = 0;
-        switch (lua_type(L, -1)) {
-        case LUA_TNIL: buf_puts(out, "NULL"); break;
-        case LUA_TBOOLEAN: buf_puts(out, lua_toboolean(L, -1) ? "t" : "f"); break;
-        case LUA_TNUMBER:
-            if (lua_isinteger(L, -1))
-                buf_put_i64(out, (int64_t)lua_tointeger(L, -1));
-            else
-                buf_printf(out, "%.17g", lua_tonumber(L, -1));
-            break;
-        case LUA_TSTRING: {
-            size_t len;
-            const char *s = lua_tolstring(L, -1, &len);
-            buf_puts(out, "\"");
-            for (size_t k = 0; k < len; k++) {
-                if (s[k] == '"' || s[k] == '\\')
-                    buf_append(out, "\\", 1);
-                buf_append(out, &s[k], 1);
-            }
-            buf_puts(out, "\"");
-            break;
-        }
-        case LUA_TTABLE: rc = lua_to_array_literal(L, -1, out, depth + 1); break;
-        default: rc = -1; break;
-        }
-        lua_pop(L, 1);
-        if (rc < 0)
-            return -1;
-    }
-    buf_puts(out, "}");
-    return 0;
-}
-
-/* A string into a value of kind through PostgreSQL's text form; ISO-8601 'T' and 'Z' are
- * accepted for the zoned kinds. 0, or -1 when it is not a valid value of that kind. */
-static int parse_as(value_kind kind, const char *s, size_t len, value *out, arena *a)
-{
-    if (kind == VALUE_TIMESTAMPTZ || kind == VALUE_TIMETZ) {
-        char *t = arena_alloc(a, len + 3);
-        size_t n = 0;
-        for (size_t i = 0; i < len; i++)
-            t[n++] = (s[i] == 'T' && kind == VALUE_TIMESTAMPTZ) ? ' ' : s[i];
-        if (n && t[n - 1] == 'Z') {
-            memcpy(&t[n - 1], "+00", 3);
-            n += 2;
-        }
-        s = t;
-        len = n;
-    }
-    return pg_value_parse(kind, s, len, out, a, NULL, 0);
-}
-
-/* The value at idx as a value of col's type: 1 when it fits, 0 when the column must change type. */
-static int convert_fitting(lua_State *L, int idx, const column_def *col, value *out, arena *a)
-{
-    int t = lua_type(L, idx);
-    memset(out, 0, sizeof *out);
-    out->state = VALUE_PRESENT;
-    switch (col->kind) {
-    case VALUE_BOOL:
-        if (t != LUA_TBOOLEAN)
-            return 0;
-        out->v.b = lua_toboolean(L, idx);
-        return 1;
-    case VALUE_INT16:
-    case VALUE_INT32:
-    case VALUE_INT64:
-    case VALUE_DATE:
-    case VALUE_TIME:
-    case VALUE_TIMESTAMP: {
-        if (!lua_isinteger(L, idx))
-            return 0;
-        lua_Integer i = lua_tointeger(L, idx);
-        if ((col->kind == VALUE_INT16 && (i < INT16_MIN || i > INT16_MAX)) ||
-            (col->kind == VALUE_INT32 && (i < INT32_MIN || i > INT32_MAX)))
-            return 0;
-        out->v.i = (int64_t)i;
-        return 1;
-    }
-    case VALUE_INTERVAL:
-        if (!lua_isinteger(L, idx))
-            return 0;
-        out->v.interval.us = (int64_t)lua_tointeger(L, idx);
-        return 1;
-    case VALUE_FLOAT32:
-    case VALUE_FLOAT64:
-        if (t != LUA_TNUMBER)
-            return 0;
-        out->v.f = lua_tonumber(L, idx);
-        return 1;
-    case VALUE_NUMERIC:
-        if (t == LUA_TNUMBER) {
-            char tmp[64];
-            int n = lua_isinteger(L, idx) ? snprintf(tmp, sizeof tmp, "%" PRId64, (int64_t)lua_tointeger(L, idx))
-                                          : snprintf(tmp, sizeof tmp, "%.17g", lua_tonumber(L, idx));
-            return parse_as(VALUE_NUMERIC, tmp, (size_t)n, out, a) == 0;
-        }
-        break;
-    case VALUE_ARRAY: {
-        if (t != LUA_TTABLE)
-            return 0;
-        buf lit = BUF_INIT;
-        int ok = lua_to_array_literal(L, idx, &lit, 0) == 0;
-        if (ok) {
-            out->s = arena_strndup(a, lit.data, lit.len);
-            out->len = lit.len;
-        }
-        buf_free(&lit);
-        return ok;
-    }
-    default: break;
-    }
-    if (t != LUA_TSTRING)
-        return 0;
-    size_t len;
-    const char *s = lua_tolstring(L, idx, &len);
-    switch (col->kind) {
-    case VALUE_NUMERIC:
-    case VALUE_MONEY:
-    case VALUE_TIMETZ:
-    case VALUE_TIMESTAMPTZ:
-    case VALUE_UUID: return parse_as(col->kind, s, len, out, a) == 0;
-    default:   /* text, json, inet, bytea: the bytes as they are */
-        out->s = arena_strndup(a, s, len);
-        out->len = len;
-        return 1;
+    r->orig = r->s == SIDE_AFTER ? in->after : in->before;
+    if (m->ev != in) {   /* not the pushed event: nothing to compare with */
+        r->orig = NULL;
+        r->view = 0;
     }
 }
 
-/* The value at idx in a column of its own type (a new column, or one whose type changed). */
-static int convert_retyped(lua_State *L, int idx, column_def *col, value *out, arena *a, const char *where,
-                           char *err, size_t errlen)
+/* The value on top of the stack (popped) into *out: orig when it is what was pushed (p), NULL
+ * for nil, else converted to col's type, or retyping col. */
+static int pull_top(lua_State *L, const char *side, const pushed *p, const value *orig, column_def *col, value *out,
+                    arena *a, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    out->state = VALUE_PRESENT;
-    col->typmod = -1;
-    col->elem_kind = VALUE_TEXT;
-    col->enum_labels = NULL;
-    switch (lua_type(L, idx)) {
-    case LUA_TBOOLEAN:
-        col->type_oid = OID_BOOL, col->kind = VALUE_BOOL;
-        out->v.b = lua_toboolean(L, idx);
-        break;
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, idx)) {
-            col->type_oid = OID_INT8, col->kind = VALUE_INT64;
-            out->v.i = (int64_t)lua_tointeger(L, idx);
-        } else {
-            col->type_oid = OID_FLOAT8, col->kind = VALUE_FLOAT64;
-            out->v.f = lua_tonumber(L, idx);
-        }
-        break;
-    case LUA_TSTRING: {
-        size_t len;
-        const char *s = lua_tolstring(L, idx, &len);
-        col->type_oid = OID_TEXT, col->kind = VALUE_TEXT;
-        out->s = arena_strndup(a, s, len);
-        out->len = len;
-        break;
-    }
-    case LUA_TTABLE: {
-        buf j = BUF_INIT;
-        int rc = lua_to_json(L, idx, &j, 0);
-        if (rc == 0) {
-            col->type_oid = OID_JSON, col->kind = VALUE_JSON;
-            out->s = arena_strndup(a, j.data, j.len);
-            out->len = j.len;
-        }
-        buf_free(&j);
-        if (rc < 0)
-            return err_setf(err, errlen, "%s: a table that is not JSON (functions, cycles, non-string keys, "
-                            "infinite numbers or depth over 32) cannot be a column value", where);
-        break;
-    }
-    default: return err_setf(err, errlen, "%s: a %s cannot be a column value", where, luaL_typename(L, idx));
-    }
-    const char *tn = pg_type_name(col->type_oid);
-    col->type_name = (char *)(tn ? tn : "text");
-    return 0;
-}
-
-/* One column of a row (table at idx): its value into *out, its (possibly retyped) definition
- * into *col. */
-static int pull_value(lua_State *L, int row, const char *side, const pushed *p, const value *orig, column_def *col,
-                      value *out, arena *a, char *err, size_t errlen)
-{
-    lua_getfield(L, row, col->name);
     int rc = 0;
-    if (orig && same_as_pushed(L, -1, p)) {
+    if (p && same_as_pushed(L, -1, p)) {
         *out = *orig;
     } else if (lua_isnil(L, -1)) {
         memset(out, 0, sizeof *out);
         out->state = VALUE_IS_NULL;
-    } else if (!convert_fitting(L, -1, col, out, a)) {
+    } else if (!rules_value_convert_fitting(L, -1, col, out, a)) {
         char where[300];
         snprintf(where, sizeof where, "%s.%s", side, col->name);
-        rc = convert_retyped(L, -1, col, out, a, where, err, errlen);
+        rc = rules_value_convert_retyped(L, -1, col, out, a, where, err, errlen);
     }
     lua_pop(L, 1);
     return rc;
 }
 
-/* Push the table {column name = true} of t, made once per table definition and kept in the
- * state's registry (table_defs live as long as the pipeline). */
-static void column_map(lua_State *L, const table_def *t)
+/* Column i of a row (i < the input's ncols; keep_orig: an unchanged value may stay the input's):
+ * its value into *out, its (possibly retyped) definition into *col. */
+static int pull_value(rules_marshal *m, lua_State *L, const row_src *r, int cols, const char *side, int i,
+                      int keep_orig, column_def *col, value *out, arena *a, char *err, size_t errlen)
 {
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, t) == LUA_TTABLE)
-        return;
-    lua_pop(L, 1);
-    lua_createtable(L, 0, t->ncols);
-    for (int i = 0; i < t->ncols; i++) {
-        lua_pushboolean(L, 1);
-        lua_setfield(L, -2, t->cols[i].name);
+    const pushed *p = NULL;
+    if (r->view && !m->side[r->s].loaded[i]) {
+        if (keep_orig) {   /* never read nor written */
+            *out = r->orig[i];
+            return 0;
+        }
+        lua_rawgeti(L, cols, (lua_Integer)i + 1);
+        view_load(m, L, r->s, r->idx, lua_gettop(L), i);
+        lua_remove(L, -2);
+    } else if (r->view) {
+        lua_rawgeti(L, cols, (lua_Integer)i + 1);
+        lua_rawget(L, r->idx);
+    } else {
+        lua_getfield(L, r->idx, col->name);
     }
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, t);
+    if (keep_orig && r->orig && m->side[r->s].loaded[i])
+        p = &m->side[r->s].p[i];
+    return pull_top(L, side, p, p ? &r->orig[i] : NULL, col, out, a, err, errlen);
+}
+
+/* A new column's value in a row (nil: NULL). */
+static int pull_new_value(lua_State *L, int row, const char *side, column_def *col, value *out, arena *a, char *err,
+                          size_t errlen)
+{
+    lua_getfield(L, row, col->name);
+    return pull_top(L, side, NULL, NULL, col, out, a, err, errlen);
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -677,29 +576,38 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Keys of the row tables (after, before) that are not columns of t: new columns, sorted. */
-static int new_columns(lua_State *L, int after, int before, const table_def *t, const char ***names, int *n,
+/* Keys of the result rows that are not columns of the input (the column table at cols): new
+ * columns, sorted. A view holds only the columns read or written: a column the rule put there
+ * with rawset counts as written. */
+static int new_columns(rules_marshal *m, lua_State *L, const row_src rows[2], int cols, const char ***names, int *n,
                        arena *a, char *err, size_t errlen)
 {
     int cap = 8, count = 0;
     const char **v = arena_alloc(a, (size_t)cap * sizeof *v);
-    int rows[2] = {after, before};
-    column_map(L, t);
-    int map = lua_gettop(L);
     for (int r = 0; r < 2; r++) {
-        if (!rows[r])
+        if (!rows[r].idx)
             continue;
         lua_pushnil(L);
-        while (lua_next(L, rows[r])) {
+        while (lua_next(L, rows[r].idx)) {
             lua_pop(L, 1);
             if (lua_type(L, -1) != LUA_TSTRING) {
-                lua_pop(L, 2);
+                lua_pop(L, 1);
                 return err_setf(err, errlen, "%s: column names must be strings", r ? "before" : "after");
             }
             lua_pushvalue(L, -1);
-            int known = lua_rawget(L, map) != LUA_TNIL;   /* a column of the table */
+            int col = lua_rawget(L, cols) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) - 1 : -1;
             lua_pop(L, 1);
+            if (col >= 0) {
+                side_state *ss = &m->side[rows[r].s];
+                if (rows[r].view && !ss->loaded[col]) {
+                    ss->loaded[col] = 1;
+                    memset(&ss->p[col], 0, sizeof ss->p[col]);
+                    ss->p[col].ltype = LUA_TNONE;
+                }
+                continue;
+            }
             const char *k = lua_tostring(L, -1);
+            int known = 0;
             for (int i = 0; i < count && !known; i++)
                 known = strcmp(v[i], k) == 0;
             if (known)
@@ -713,8 +621,8 @@ static int new_columns(lua_State *L, int after, int before, const table_def *t, 
             v[count++] = arena_strndup(a, k, strlen(k));
         }
     }
-    lua_pop(L, 1);
-    qsort(v, (size_t)count, sizeof *v, cmp_name);
+    if (count > 1)
+        qsort(v, (size_t)count, sizeof *v, cmp_name);
     *names = v;
     *n = count;
     return 0;
@@ -722,11 +630,12 @@ static int new_columns(lua_State *L, int after, int before, const table_def *t, 
 
 /* The table's columns the result names in its drop field (a list of names, or a set of them
  * as keys): drop[i] set for each; the count, or -1 with err for a name that is no column. */
-static int dropped_columns(lua_State *L, int idx, const table_def *t, char *drop, char *err, size_t errlen)
+static int dropped_columns(lua_State *L, int kit, int idx, const table_def *t, char *drop, char *err, size_t errlen)
 {
     int n = 0;
     memset(drop, 0, (size_t)t->ncols + 1);
-    int type = lua_getfield(L, idx, "drop");
+    key_push(L, kit, KEY_DROP);
+    int type = lua_gettable(L, idx);
     if (type == LUA_TNIL) {
         lua_pop(L, 1);
         return 0;
@@ -768,14 +677,71 @@ static int op_parse(const char *s, event_op *op)
 }
 
 /* The row field `side` of the result at idx: its stack index (0 when nil), or -1 for garbage. */
-static int row_field(lua_State *L, int idx, const char *side, char *err, size_t errlen)
+static int row_field(lua_State *L, int kit, int idx, int key, char *err, size_t errlen)
 {
-    int t = lua_getfield(L, idx, side);
+    const char *side = KEY_NAMES[key];
+    key_push(L, kit, key);
+    int t = lua_gettable(L, idx);
     if (t == LUA_TNIL)
         return 0;
     if (t != LUA_TTABLE)
         return err_setf(err, errlen, "%s must be a table or nil, not a %s", side, luaL_typename(L, -1));
     return lua_gettop(L);
+}
+
+/* One column (input column i, or a new one) of the result rows into cols[k], av[k], bv[k]: after
+ * decides the type, before takes it. 0, or -1 with err. */
+static int pull_column(rules_marshal *m, lua_State *L, const row_src rows[2], int colt, const table_def *t, int i,
+                       const char *added, column_def *c, value *av, value *bv, arena *a, char *err, size_t errlen)
+{
+    const row_src *after = &rows[0], *before = &rows[1];
+    column_def base;
+    if (i < t->ncols) {
+        base = t->cols[i];
+    } else {   /* a new column: typed by its values (a string fits text, others retype it) */
+        memset(&base, 0, sizeof base);
+        base.name = (char *)added;
+        base.kind = VALUE_TEXT;
+    }
+    *c = base;
+    if (after->idx) {
+        int rc = i < t->ncols ? pull_value(m, L, after, colt, "after", i, 1, c, av, a, err, errlen)
+                              : pull_new_value(L, after->idx, "after", c, av, a, err, errlen);
+        if (rc < 0)
+            return -1;
+        if (!c->type_oid && av->state == VALUE_PRESENT) {   /* a new column holding a string */
+            c->type_oid = OID_TEXT;
+            c->type_name = (char *)"text";
+        }
+    }
+    if (before->idx) {
+        /* before takes after's type; its original value stands only if that type is the input's */
+        column_def bc = after->idx && c->type_oid ? *c : base;
+        int orig_type = i < t->ncols && bc.type_oid == t->cols[i].type_oid && bc.kind == t->cols[i].kind;
+        int rc = i < t->ncols ? pull_value(m, L, before, colt, "before", i, orig_type, &bc, bv, a, err, errlen)
+                              : pull_new_value(L, before->idx, "before", &bc, bv, a, err, errlen);
+        if (rc < 0)
+            return -1;
+        if (after->idx && c->type_oid && bv->state == VALUE_PRESENT && (bc.type_oid != c->type_oid || bc.kind != c->kind))
+            return err_setf(err, errlen, "column %s: before and after hold values of different types (%s, %s)", c->name,
+                            bc.type_name ? bc.type_name : "?", c->type_name ? c->type_name : "?");
+        if (!after->idx || !c->type_oid)
+            *c = bc;
+    }
+    if (!c->type_oid) {   /* a new column that is NULL everywhere */
+        c->type_oid = OID_TEXT;
+        c->type_name = (char *)"text";
+    }
+    return 0;
+}
+
+/* Is input column i in every result row a view's column the rule neither read nor wrote? */
+static int column_untouched(rules_marshal *m, const row_src rows[2], int i)
+{
+    for (int r = 0; r < 2; r++)
+        if (rows[r].idx && (!rows[r].view || m->side[rows[r].s].loaded[i]))
+            return 0;
+    return 1;
 }
 
 int rules_marshal_pull(rules_marshal *m, lua_State *L, int idx, const event *in, rules_defs *defs, event *out,
@@ -790,13 +756,18 @@ int rules_marshal_pull(rules_marshal *m, lua_State *L, int idx, const event *in,
                  luaL_typename(L, idx));
         goto out;
     }
-    lua_getfield(L, idx, "op");
+    kit_push(m, L);
+    int kit = lua_gettop(L);
+    columns_push(L, t);
+    int colt = lua_gettop(L);
+    key_push(L, kit, KEY_OP);
+    lua_gettable(L, idx);
     if (op_parse(lua_tostring(L, -1), &out->op) < 0) {
         err_setf(err, errlen, "op must be one of c, u, d, r, t");
         goto out;
     }
-    int after = row_field(L, idx, "after", err, errlen);
-    int before = after < 0 ? -1 : row_field(L, idx, "before", err, errlen);
+    int after = row_field(L, kit, idx, KEY_AFTER, err, errlen);
+    int before = after < 0 ? -1 : row_field(L, kit, idx, KEY_BEFORE, err, errlen);
     if (after < 0 || before < 0)
         goto out;
     if ((out->op == EVENT_CREATE || out->op == EVENT_READ || out->op == EVENT_UPDATE) && !after) {
@@ -807,60 +778,39 @@ int rules_marshal_pull(rules_marshal *m, lua_State *L, int idx, const event *in,
         err_setf(err, errlen, "a delete needs before");
         goto out;
     }
+    row_src rows[2];
+    row_src_init(m, L, kit, after, SIDE_AFTER, in, &rows[0]);
+    row_src_init(m, L, kit, before, SIDE_BEFORE, in, &rows[1]);
     const char **added = NULL;
     int nadded = 0;
-    if (new_columns(L, after, before, t, &added, &nadded, a, err, errlen) < 0)
+    if (new_columns(m, L, rows, colt, &added, &nadded, a, err, errlen) < 0)
         goto out;
     char *drop = arena_alloc(a, (size_t)t->ncols + 1);
     int ndrop;
-    if ((ndrop = dropped_columns(L, idx, t, drop, err, errlen)) < 0)
+    if ((ndrop = dropped_columns(L, kit, idx, t, drop, err, errlen)) < 0)
         goto out;
     int nin = t->ncols + nadded, ncols = nin - ndrop;
     column_def *cols = arena_alloc(a, ((size_t)ncols + 1) * sizeof *cols);
     value *av = after ? arena_alloc(a, ((size_t)ncols + 1) * sizeof *av) : NULL;
     value *bv = before ? arena_alloc(a, ((size_t)ncols + 1) * sizeof *bv) : NULL;
+    value none;
     int same_shape = nadded == 0 && ndrop == 0;
     for (int i = 0, k = 0; i < nin; i++) {
-        column_def base;
-        if (i < t->ncols) {
-            if (drop[i])
-                continue;
-            base = t->cols[i];
-        } else {   /* a new column: typed by its values (a string fits text, others retype it) */
-            memset(&base, 0, sizeof base);
-            base.name = (char *)added[i - t->ncols];
-            base.kind = VALUE_TEXT;
+        if (i < t->ncols && drop[i])
+            continue;
+        if (i < t->ncols && column_untouched(m, rows, i)) {   /* the input's, as it is */
+            cols[k] = t->cols[i];
+            if (av)
+                av[k] = rows[0].orig[i];
+            if (bv)
+                bv[k] = rows[1].orig[i];
+            k++;
+            continue;
         }
-        column_def c = base;
-        if (after && pull_value(L, after, "after", i < t->ncols && m->after ? &m->after[i] : NULL,
-                                i < t->ncols && in->after ? &in->after[i] : NULL, &c, &av[k], a, err, errlen) < 0)
+        if (pull_column(m, L, rows, colt, t, i, i < t->ncols ? NULL : added[i - t->ncols], &cols[k],
+                        av ? &av[k] : &none, bv ? &bv[k] : &none, a, err, errlen) < 0)
             goto out;
-        if (after && !c.type_oid && av[k].state == VALUE_PRESENT) {   /* a new column holding a string */
-            c.type_oid = OID_TEXT;
-            c.type_name = (char *)"text";
-        }
-        if (before) {
-            /* before takes after's type; its original value stands only if that type is the input's */
-            column_def bc = after && c.type_oid ? c : base;
-            int orig_type = i < t->ncols && bc.type_oid == t->cols[i].type_oid && bc.kind == t->cols[i].kind;
-            if (pull_value(L, before, "before", orig_type && m->before ? &m->before[i] : NULL,
-                           orig_type && in->before ? &in->before[i] : NULL, &bc, &bv[k], a, err, errlen) < 0)
-                goto out;
-            if (after && c.type_oid && bv[k].state == VALUE_PRESENT &&
-                (bc.type_oid != c.type_oid || bc.kind != c.kind)) {
-                err_setf(err, errlen, "column %s: before and after hold values of different types (%s, %s)", c.name,
-                         bc.type_name ? bc.type_name : "?", c.type_name ? c.type_name : "?");
-                goto out;
-            }
-            if (!after || !c.type_oid)
-                c = bc;
-        }
-        if (!c.type_oid) {   /* a new column that is NULL everywhere */
-            c.type_oid = OID_TEXT;
-            c.type_name = (char *)"text";
-        }
-        cols[k] = c;
-        if (i < t->ncols && (c.type_oid != t->cols[i].type_oid || c.kind != t->cols[i].kind))
+        if (i < t->ncols && (cols[k].type_oid != t->cols[i].type_oid || cols[k].kind != t->cols[i].kind))
             same_shape = 0;
         k++;
     }
@@ -869,7 +819,7 @@ int rules_marshal_pull(rules_marshal *m, lua_State *L, int idx, const event *in,
     out->before_key_only = in->before_key_only && bv != NULL;
     if (same_shape) {
         out->table = t;
-    } else if (!(out->table = defs_get(defs, t, cols, ncols))) {
+    } else if (!(out->table = rules_defs_get(defs, t, cols, ncols))) {
         err_setf(err, errlen, "out of memory");
         goto out;
     }

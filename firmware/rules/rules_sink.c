@@ -10,7 +10,9 @@
 #include "core/log.h"
 #include "encode/debezium_json.h"
 #include "rules/rules_engine.h"
+#include "rules/rules_replay.h"
 #include "rules/rules_store.h"
+#include "rules/rules_typed.h"
 
 #define RS_LOG "rules"
 #define RS_CHECK_MS 1000   /* how often the store's generation is checked */
@@ -25,6 +27,19 @@ typedef struct rules_sink {
     debezium_encoder *enc;     /* dead letters' events */
     buf json;
     metric *m_applied, *m_dropped, *m_dead, *m_reloads, *m_reload_failures;
+
+    /* Replays of dead letters (rules_replay.h), at the commit of a streamed transaction. */
+    uint64_t tx_max_seq;       /* the open transaction's highest input seq, when tx_seen */
+    int tx_seen;
+    int replay_pending;        /* requests to look for at the next commit */
+    int64_t replay_counter, next_replay_check_ms;
+    uint64_t *assigned;        /* end LSNs that took replays, ascending; those below iassigned are done */
+    size_t nassigned, iassigned;
+    rules_typed_defs *replay_defs;   /* rebuilt table definitions: kept until destroy, sinks keep pointers */
+    arena *replay_mem;         /* one rebuilt event */
+    int64_t replay_of;         /* the dead letter being replayed (0: none) */
+    int64_t replay_dead_id;    /* the dead letter its replay became, if it failed again */
+    metric *m_replayed;
 } rules_sink;
 
 static int64_t rs_mono_ms(void)
@@ -83,6 +98,7 @@ static int rs_begin(void *self, const tx_info *tx, char *err, size_t errlen)
 {
     rules_sink *r = self;
     rs_maybe_reload(r);
+    r->tx_seen = 0;
     for (size_t i = 0; i < r->d.ndownstream; i++)
         if (r->d.downstream[i].ops->begin && r->d.downstream[i].ops->begin(r->d.downstream[i].self, tx, err, errlen) < 0)
             return -1;
@@ -103,9 +119,9 @@ static int rs_forward(rules_sink *r, const event *ev, char *err, size_t errlen)
     return 0;
 }
 
-static int rs_emit(void *arg, const event *ev, const char *route, char *err, size_t errlen)
+/* A resulting event, with its route (ev->route_topic, route_table) for the sinks to follow. */
+static int rs_emit(void *arg, const event *ev, char *err, size_t errlen)
 {
-    (void)route;   /* routing to another topic or lake table: not yet used by the sinks */
     rs_emit_ctx *c = arg;
     if (ev == c->input)   /* no rule for the table: as captured */
         return rs_forward(c->r, ev, err, errlen);
@@ -114,25 +130,44 @@ static int rs_emit(void *arg, const event *ev, const char *route, char *err, siz
     return rs_forward(c->r, &out, err, errlen);
 }
 
+/* Record a dead letter in the store (the event as Debezium JSON and in its replayable form), then
+ * offer it to every downstream sink that takes dead letters (the Kafka sink's DLQ topic). */
 static int rs_dead_letter(void *arg, const rules_dead_letter *dl, char *err, size_t errlen)
 {
     rs_emit_ctx *c = arg;
     rules_sink *r = c->r;
     buf_reset(&r->json);
     debezium_encode_value(r->enc, &r->json, dl->ev, 0, NULL);
+    json_t *typed = rules_typed_from_event(dl->ev);
+    char *typed_text = typed ? json_dumps(typed, JSON_COMPACT) : NULL;
+    json_decref(typed);
+    if (!typed_text)
+        return err_setf(err, errlen, "rules: out of memory recording a dead letter");
     metric_add(r->m_dead, 1);
     char why[512];
-    if (rules_store_dead_letter_add(r->d.st, dl, r->json.data, why, sizeof why) < 0)
+    int64_t id = 0;
+    int rc = rules_store_dead_letter_add(r->d.st, dl, r->json.data, typed_text, r->replay_of, &id, why, sizeof why);
+    free(typed_text);
+    if (rc < 0)
         return err_setf(err, errlen, "rules: cannot record a dead letter of %s v%u (%s): %s", dl->rule, dl->version,
                         dl->error, why);
-    log_warn(RS_LOG, "rule %s v%u: %s (the event of %s.%s is in the dead letters)", dl->rule, dl->version, dl->error,
-             dl->ev->table->schema, dl->ev->table->name);
+    r->replay_dead_id = id;
+    log_warn(RS_LOG, "rule %s v%u: %s (the event of %s.%s is dead letter %lld%s)", dl->rule, dl->version, dl->error,
+             dl->ev->table->schema, dl->ev->table->name, (long long)id, rc == 1 ? ", recorded before" : "");
+    for (size_t i = 0; i < r->d.ndownstream; i++) {
+        const sink *s = &r->d.downstream[i];
+        if (s->ops->dead_letter && s->ops->dead_letter(s->self, dl, err, errlen) < 0)
+            return -1;
+    }
     return 0;
 }
 
 static int rs_change(void *self, const event *ev, char *err, size_t errlen)
 {
     rules_sink *r = self;
+    if (!r->tx_seen || ev->seq > r->tx_max_seq)   /* replays go after every event of the transaction */
+        r->tx_max_seq = ev->seq;
+    r->tx_seen = 1;
     rules_sample_record(r->d.sample, ev, r->enc, rs_mono_ms());
     if (!r->set)
         return rs_forward(r, ev, err, errlen);
@@ -149,9 +184,120 @@ static int rs_change(void *self, const event *ev, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- replays of dead letters (rules_replay.h) ----------------------------------------------------- */
+
+/* At most once a second: whether replays were requested since the last look. */
+static void rs_replay_check(rules_sink *r)
+{
+    int64_t now = rs_mono_ms();
+    if (now < r->next_replay_check_ms)
+        return;
+    r->next_replay_check_ms = now + RS_CHECK_MS;
+    int64_t c = rules_replay_counter(r->d.st);
+    if (c >= 0 && c != r->replay_counter) {
+        r->replay_counter = c;
+        r->replay_pending = 1;
+    }
+}
+
+/* Whether the transaction ending at end_lsn took replays before (PostgreSQL sends it again after a
+ * crash); assigned LSNs below it are done and dropped. */
+static int rs_replay_again(rules_sink *r, uint64_t end_lsn)
+{
+    while (r->iassigned < r->nassigned && r->assigned[r->iassigned] < end_lsn)
+        r->iassigned++;
+    return r->iassigned < r->nassigned && r->assigned[r->iassigned] == end_lsn;
+}
+
+static int rs_replay_result(rules_replay_item *it, const char *text, char *err, size_t errlen)
+{
+    free(it->result);
+    if (!(it->result = strdup(text)))
+        return err_setf(err, errlen, "out of memory");
+    return 0;
+}
+
+/* Replay one dead letter into tx: rebuild its event, re-stamp it (tx's transaction, its commit LSN,
+ * seq base + its position) and pass it through the current rules; the outcome goes to it->result. */
+static int rs_replay_one(rules_sink *r, const tx_info *tx, uint64_t base, rules_replay_item *it, char *err,
+                         size_t errlen)
+{
+    char why[512] = "the stored event is not JSON", res[700];
+    event ev;
+    arena_reset(r->replay_mem);
+    json_t *j = json_loads(it->typed, JSON_ALLOW_NUL, NULL);
+    int ok = j && rules_typed_to_event(j, r->replay_defs, r->replay_mem, &ev, why, sizeof why) == 0;
+    json_decref(j);
+    if (!ok) {
+        log_error(RS_LOG, "dead letter %lld cannot be replayed: %s", (long long)it->id, why);
+        snprintf(res, sizeof res, "not replayed: the stored event cannot be rebuilt: %s", why);
+        return rs_replay_result(it, res, err, errlen);
+    }
+    ev.tx = tx;
+    ev.lsn = tx->final_lsn;
+    ev.seq = base + (uint64_t)it->seq;
+    if (ev.snapshot == SNAPSHOT_LAST)
+        ev.snapshot = SNAPSHOT_TRUE;
+    const rule_spec *rule = r->set ? rules_set_match(r->set, ev.table->schema, ev.table->name) : NULL;
+    rs_emit_ctx c = {r, &ev, 0};
+    rules_output out = {rs_emit, rs_dead_letter, &c};
+    r->replay_of = it->id;
+    r->replay_dead_id = 0;
+    int applied = rule ? rules_set_apply(r->set, &ev, &out, err, errlen) : rs_forward(r, &ev, err, errlen);
+    r->replay_of = 0;
+    if (applied < 0)
+        return -1;
+    metric_add(r->m_replayed, 1);
+    if (!rule)
+        snprintf(res, sizeof res, "passed on unchanged: no active rule for %s.%s", ev.table->schema, ev.table->name);
+    else if (r->replay_dead_id)
+        snprintf(res, sizeof res, "failed again with %s v%u: dead letter %lld", rule->name, rule->version,
+                 (long long)r->replay_dead_id);
+    else if (c.index == 0)
+        snprintf(res, sizeof res, "dropped by %s v%u", rule->name, rule->version);
+    else
+        snprintf(res, sizeof res, "transformed by %s v%u into %llu event(s)", rule->name, rule->version,
+                 (unsigned long long)c.index);
+    return rs_replay_result(it, res, err, errlen);
+}
+
+/* At the commit of a streamed transaction, before it goes downstream: replay the dead letters it
+ * took before (sent again) and, when some were requested, the requested ones, after its own events
+ * (seq above every seq the transaction used, at RULES_SEQ_SPLIT spacing). */
+static int rs_replay(rules_sink *r, const tx_info *tx, char *err, size_t errlen)
+{
+    if (!tx->xid || !tx->end_lsn)   /* snapshot reads: replays wait for a streamed transaction */
+        return 0;
+    rs_replay_check(r);
+    int again = rs_replay_again(r, tx->end_lsn);
+    if (!again && !r->replay_pending)
+        return 0;
+    rules_replay_item *items = NULL;
+    size_t n = 0;
+    int more = 0, rc = 0;
+    char why[512], lsn[18];
+    if (rules_replay_take(r->d.st, tx->end_lsn, r->replay_pending, &items, &n, &more, why, sizeof why) < 0)
+        return err_setf(err, errlen, "rules: cannot take the requested replays: %s", why);
+    r->replay_pending = more;
+    uint64_t base = r->tx_seen ? (r->tx_max_seq + 1) * RULES_SEQ_SPLIT : 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = rs_replay_one(r, tx, base, &items[i], err, errlen);
+    if (rc == 0 && n && rules_replay_done(r->d.st, items, n, why, sizeof why) < 0)
+        rc = err_setf(err, errlen, "rules: cannot record the replays' results: %s", why);
+    if (rc == 0 && n) {
+        lsn_format(tx->end_lsn, lsn);
+        log_info(RS_LOG, "%zu dead letter(s) replayed in transaction %u (end %s)%s", n, tx->xid, lsn,
+                 again ? ", again: PostgreSQL sent it again" : "");
+    }
+    rules_replay_items_free(items, n);
+    return rc;
+}
+
 static int rs_commit(void *self, const tx_info *tx, char *err, size_t errlen)
 {
     rules_sink *r = self;
+    if (rs_replay(r, tx, err, errlen) < 0)
+        return -1;
     for (size_t i = 0; i < r->d.ndownstream; i++)
         if (r->d.downstream[i].ops->commit && r->d.downstream[i].ops->commit(r->d.downstream[i].self, tx, err, errlen) < 0)
             return -1;
@@ -174,6 +320,9 @@ static void rs_destroy(void *self)
         return;
     rules_set_destroy(r->set);
     rules_defs_destroy(r->defs);
+    rules_typed_defs_destroy(r->replay_defs);
+    arena_destroy(r->replay_mem);
+    free(r->assigned);
     debezium_encoder_destroy(r->enc);
     buf_free(&r->json);
     free(r);
@@ -192,11 +341,19 @@ int rules_sink_create(const rules_sink_deps *d, sink *out, char *err, size_t err
 {
     rules_sink *r = calloc(1, sizeof *r);
     debezium_options o = {.name = "sluice", .db = d->db ? d->db : "", .decimal = DECIMAL_STRING};
-    if (!r || !(r->defs = rules_defs_create()) || !(r->enc = debezium_encoder_create(&o))) {
+    if (!r || !(r->defs = rules_defs_create()) || !(r->enc = debezium_encoder_create(&o)) ||
+        !(r->replay_defs = rules_typed_defs_create()) || !(r->replay_mem = arena_create(64 * 1024))) {
         rs_destroy(r);
         return err_setf(err, errlen, "out of memory");
     }
     r->d = *d;
+    char reason[512];
+    if (rules_replay_assigned(d->st, &r->assigned, &r->nassigned, reason, sizeof reason) < 0) {
+        rs_destroy(r);
+        return err_setf(err, errlen, "rules: cannot read the dead letters' replays: %s", reason);
+    }
+    r->replay_counter = rules_replay_counter(d->st);
+    r->replay_pending = 1;   /* requests left by an earlier run are looked for at the first commit */
     r->lookups = rules_store_lookups(d->st);
     if (d->metrics) {
         r->m_applied = metrics_counter(d->metrics, "sluice_rules_events_total", "Events a rule transformed.", NULL);
@@ -207,6 +364,9 @@ int rules_sink_create(const rules_sink_deps *d, sink *out, char *err, size_t err
         r->m_reloads = metrics_counter(d->metrics, "sluice_rules_reloads_total", "Rule changes picked up.", NULL);
         r->m_reload_failures = metrics_counter(d->metrics, "sluice_rules_reload_failures_total",
                                                "Rule changes that did not compile (the previous rules stayed).", NULL);
+        r->m_replayed = metrics_counter(d->metrics, "sluice_rules_replayed_total",
+                                        "Dead letters replayed through the current rules after a replay request.",
+                                        NULL);
     }
     if (rs_reload(r, err, errlen) < 0) {
         /* Fail closed: events must not pass untransformed (unmasked) when rules are active. */

@@ -6,7 +6,12 @@
  * most once a second it checks the store's rules generation and, when it moved, compiles the new
  * set and swaps it in before the transaction's first event; a set that fails to compile is
  * reported (component "rules" degraded) and the previous one stays. Dead letters are recorded
- * in the store with the event as Debezium JSON; the pipeline goes on. Every event is offered, as
+ * in the store with the event as Debezium JSON and in its replayable typed form (rules_typed.h),
+ * then handed to each downstream sink's dead_letter op (the Kafka DLQ); the pipeline goes on.
+ * Requested replays (rules_replay.h) are performed at the commit of the next streamed
+ * transaction, before the commit goes downstream: each rebuilt event, re-stamped into that
+ * transaction after its events (input seq from (its highest seq + 1) * RULES_SEQ_SPLIT), goes
+ * through the current rules like a captured one. Every event is offered, as
  * captured, to the sample the console's dry runs use (rules_sample.h), when one is given.
  * Events a rule emits carry seq = the input's seq * RULES_SEQ_SPLIT + their index in the result,
  * so split events keep distinct, ordered positions.

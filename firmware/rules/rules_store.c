@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/errbuf.h"
+#include "rules/rules_typed.h"
 
 static int rs_fail(store *st, char *err, size_t errlen)
 {
@@ -204,19 +205,39 @@ out:
     return rc;
 }
 
-int rules_store_dead_letter_add(store *st, const rules_dead_letter *dl, const char *event_json, char *err,
-                                size_t errlen)
+int rules_store_dead_letter_add(store *st, const rules_dead_letter *dl, const char *event_json,
+                                const char *event_typed, int64_t replay_of, int64_t *id, char *err, size_t errlen)
 {
-    char now[32], ver[32], lsn[18], table[600];
+    char now[32], ver[32], lsn[18], table[600], key[65], of[32];
+    int64_t found = 0, got = 0;
+    int rc = -1;
     snprintf(now, sizeof now, "%lld", (long long)time(NULL));
     snprintf(ver, sizeof ver, "%" PRIu32, dl->version);
+    snprintf(of, sizeof of, "%lld", (long long)replay_of);
     lsn_format(dl->ev->lsn, lsn);
     snprintf(table, sizeof table, "%s.%s", dl->ev->table->schema, dl->ev->table->name);
-    const char *p[] = {now, dl->rule, ver, dl->error, table, lsn, event_json};
-    return rs_exec(st,
-                   "INSERT INTO dead_letters (ts, rule, version, error, table_name, lsn, event) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                   7, p, err, errlen);
+    rules_typed_key(event_typed, key);
+    const char *p[] = {now, dl->rule, ver, dl->error, table, lsn, event_json, event_typed, key, replay_of ? of : NULL};
+    store_lock(st);   /* the look-up and the insert together */
+    if (rs_int(st, "SELECT id FROM dead_letters WHERE event_key = ?1 ORDER BY id LIMIT 1", 1,
+               (const char *const[]){key}, 0, &found, err, errlen) < 0)
+        goto out;
+    if (found) {
+        got = found;
+        rc = 1;
+        goto out;
+    }
+    if (rs_int(st,
+               "INSERT INTO dead_letters (ts, rule, version, error, table_name, lsn, event, event_typed, event_key, "
+               "replay_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+               10, p, 0, &got, err, errlen) < 0)
+        goto out;
+    rc = 0;
+out:
+    store_unlock(st);
+    if (id)
+        *id = got;
+    return rc;
 }
 
 static int rs_lookup(void *arg, const char *table, const char *key, char **out, char *err, size_t errlen)

@@ -2,7 +2,8 @@
  * time, comment), which version of each is active and in which order rules match, the dead
  * letters rules produce, and the reference tables sluice.lookup() reads. A generation counter
  * (meta key rules_generation) moves whenever the active rules change, so the pipeline notices a
- * change with one cheap query and reloads at a transaction boundary.
+ * change with one cheap query and reloads at a transaction boundary. Replaying dead letters is
+ * rules_replay.h.
  * Ownership: specs returned by rules_store_active are freed with rules_store_specs_free. */
 #ifndef SLUICE_RULES_RULES_STORE_H
 #define SLUICE_RULES_RULES_STORE_H
@@ -30,9 +31,13 @@ int64_t rules_store_generation(store *st);
 int rules_store_active(store *st, rule_spec **specs, size_t *n, int64_t *generation, char *err, size_t errlen);
 void rules_store_specs_free(rule_spec *specs, size_t n);
 
-/* Record a dead letter (event: the captured event as Debezium JSON). 0, or -1 with err. */
-int rules_store_dead_letter_add(store *st, const rules_dead_letter *dl, const char *event_json, char *err,
-                                size_t errlen);
+/* Record a dead letter: event_json is the event as Debezium JSON, event_typed its replayable
+ * form (rules_typed.h; its SHA-256 identifies the event), replay_of the dead letter whose replay
+ * failed again (0: none). *id gets the dead letter's id (may be NULL). 0 recorded, 1 the same
+ * event is already recorded (a transaction PostgreSQL sent again after a crash; *id is that
+ * one), or -1 with err. */
+int rules_store_dead_letter_add(store *st, const rules_dead_letter *dl, const char *event_json,
+                                const char *event_typed, int64_t replay_of, int64_t *id, char *err, size_t errlen);
 
 /* Lookups served from the reference_data table of st, for rules_vm_create. */
 rules_lookup_ops rules_store_lookups(store *st);

@@ -1,7 +1,8 @@
 /* rules_vm: the Lua 5.4 sandbox a rule runs in (see rules_vm.h). A counting allocator caps the
  * state's memory, a count hook caps instructions per call, the globals are pruned to an allow-list
  * and every entry into Lua goes through lua_pcall, so a failing rule never takes the process down.
- * getmetatable, setmetatable and xpcall are replaced by stricter versions (see each below). */
+ * getmetatable, setmetatable and xpcall are replaced by stricter versions (see each below), and the
+ * string library's pattern functions by rules_pattern.c's, which charge their work to the budget. */
 #include "rules/rules_vm.h"
 
 #include <stdio.h>
@@ -13,12 +14,15 @@
 
 #include "core/errbuf.h"
 #include "rules/rules_helpers.h"
+#include "rules/rules_pattern.h"
+#include "rules/rules_pool.h"
 
 #define VM_HOOK_STEP 1000u   /* instructions between two count-hook calls */
 #define VM_NAME_MAX 128
 
 struct rules_vm {
     lua_State *L;
+    rules_pool pool;        /* small blocks of L */
     size_t mem_used;
     size_t mem_limit;
     uint64_t insn_limit;
@@ -36,24 +40,43 @@ static const char *const vm_allowed_globals[] = {
     "string", "table", "math", "utf8", "sluice", "_G", "_VERSION", NULL,
 };
 
-/* The allocator: counts the bytes of live blocks and refuses growth beyond mem_limit (Lua then
- * runs an emergency collection and retries, and raises "not enough memory" if still refused).
+/* The allocator: counts the bytes of live blocks (pooled ones at their class's size) and refuses
+ * growth beyond mem_limit (Lua then runs an emergency collection and retries, and raises "not
+ * enough memory" if still refused). Small blocks come from the state's pool (rules_pool.h).
  * For a new block ptr is NULL and osize is a type tag, not a size. */
 static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     rules_vm *vm = ud;
-    size_t old = ptr ? osize : 0;
+    size_t old = ptr ? osize : 0, oldb = rules_pool_block_size(old), newb = rules_pool_block_size(nsize);
     if (nsize == 0) {
-        free(ptr);
-        vm->mem_used -= old;
+        if (RULES_POOL_OWNS(old))
+            rules_pool_free(&vm->pool, ptr, old);
+        else
+            free(ptr);
+        vm->mem_used -= oldb;
         return NULL;
     }
-    if (nsize > old && (nsize - old > vm->mem_limit || vm->mem_used + (nsize - old) > vm->mem_limit))
+    if (newb > oldb && (newb - oldb > vm->mem_limit || vm->mem_used + (newb - oldb) > vm->mem_limit))
         return NULL;
-    void *p = realloc(ptr, nsize);
-    if (!p)
-        return NULL;
-    vm->mem_used = vm->mem_used - old + nsize;
+    void *p;
+    if (RULES_POOL_OWNS(old) && oldb == newb) {
+        p = ptr;   /* the same size class */
+        rules_pool_resized(p, old, nsize);
+    } else if (!RULES_POOL_OWNS(old) && !RULES_POOL_OWNS(nsize)) {
+        if (!(p = realloc(ptr, nsize)))
+            return NULL;
+    } else {
+        if (!(p = RULES_POOL_OWNS(nsize) ? rules_pool_alloc(&vm->pool, nsize) : malloc(nsize)))
+            return NULL;
+        if (ptr) {
+            memcpy(p, ptr, old < nsize ? old : nsize);
+            if (RULES_POOL_OWNS(old))
+                rules_pool_free(&vm->pool, ptr, old);
+            else
+                free(ptr);
+        }
+    }
+    vm->mem_used = vm->mem_used - oldb + newb;
     return p;
 }
 
@@ -91,6 +114,28 @@ static void vm_hook(lua_State *L, lua_Debug *ar)
             vm_hook_arm(vm, L, 1);
         lua_pushfstring(L, "instruction limit (%I) exceeded", (lua_Integer)vm->insn_limit);
         lua_error(L);
+    }
+    uint64_t left = vm->insn_limit - vm->insn_count;
+    if (left < vm->hook_step)
+        vm_hook_arm(vm, L, left);
+}
+
+/* See rules_vm.h. Like the hook, it shortens the hook's next step when fewer instructions than
+ * that are left; re-arming forgets the instructions run since the hook last fired (fewer than
+ * VM_HOOK_STEP), so a call that matches patterns may overrun the limit by that much. */
+void rules_vm_charge(lua_State *L, uint64_t steps, const char *what)
+{
+    void *ud = NULL;
+    if (lua_getallocf(L, &ud) != vm_alloc || !ud)
+        return;
+    rules_vm *vm = ud;
+    vm->insn_count = steps > UINT64_MAX - vm->insn_count ? UINT64_MAX : vm->insn_count + steps;
+    if (vm->insn_count >= vm->insn_limit) {
+        vm->limit_hit = 1;
+        vm_hook_arm(vm, L, 1);
+        luaL_error(L, "%s exceeded the instruction limit (%I)", what ? what : "C code",
+                   (lua_Integer)vm->insn_limit);
+        return;
     }
     uint64_t left = vm->insn_limit - vm->insn_count;
     if (left < vm->hook_step)
@@ -269,6 +314,7 @@ static int vm_setup(lua_State *L)
     lua_getglobal(L, LUA_STRLIBNAME);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    rules_pattern_install(L, -1);   /* find, match, gmatch, gsub charged to the budget */
     lua_pop(L, 1);
     lua_pushcfunction(L, vm_getmetatable);
     lua_setglobal(L, "getmetatable");
@@ -294,7 +340,7 @@ rules_vm *rules_vm_create(const rules_limits *lim, const rules_lookup_ops *looku
     vm->L = lua_newstate(vm_alloc, vm);
     if (!vm->L) {
         err_setf(err, errlen, "rules vm: cannot create a Lua state within %zu bytes", vm->mem_limit);
-        free(vm);
+        rules_vm_destroy(vm);
         return NULL;
     }
     lua_pushcfunction(vm->L, vm_setup);
@@ -317,6 +363,7 @@ void rules_vm_destroy(rules_vm *vm)
         return;
     if (vm->L)
         lua_close(vm->L);
+    rules_pool_release(&vm->pool);
     free(vm);
 }
 

@@ -6,7 +6,8 @@
  * loadstring, dofile, loadfile, collectgarbage or string.dump; source is only ever loaded as text
  * ("t" mode: precompiled bytecode is refused). The shared string metatable is locked
  * (getmetatable("") returns a placeholder, its __index cannot be replaced).
- * Limits: an instruction-count hook stops a call after `instructions` VM instructions, and the
+ * Limits: an instruction-count hook stops a call after `instructions` VM instructions (the string
+ * library's pattern matching, rules_pattern.h, counts its steps against the same limit), and the
  * allocator refuses to grow the state beyond `memory_bytes`; either ends the call with a clear
  * error, after which the state is still usable. Errors carry the chunk name and line.
  * Not thread-safe: one thread uses a vm at a time. Ownership: rules_vm_destroy frees the state. */
@@ -65,7 +66,16 @@ int rules_vm_call(rules_vm *vm, const char *fname, int nargs, int nresults, char
  * the arguments are popped either way. */
 int rules_vm_pcall_c(rules_vm *vm, lua_CFunction fn, void *ud, int nargs, int nresults, char *err, size_t errlen);
 
-/* Bytes the state uses now, and the instructions the last call ran (for tests and metrics). */
+/* Charge `steps` units of work done in C on the rule's behalf (the pattern matcher of
+ * rules_pattern.c) to the current call's instruction count, as if they were VM instructions.
+ * Past the limit it raises the Lua error "<what> exceeded the instruction limit (N)" (so call it
+ * only from a lua_CFunction running inside the vm's protected calls), and every further VM
+ * instruction of the call fails as with the count hook. On a state that is not a rules_vm sandbox
+ * it does nothing. */
+void rules_vm_charge(lua_State *L, uint64_t steps, const char *what);
+
+/* Bytes the state uses now, and the instructions the last call ran, pattern matching steps
+ * included (for tests and metrics). */
 size_t rules_vm_memory(const rules_vm *vm);
 uint64_t rules_vm_last_instructions(const rules_vm *vm);
 

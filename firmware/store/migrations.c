@@ -85,6 +85,17 @@ const store_migration store_migrations[] = {
      "  key TEXT NOT NULL,"
      "  value TEXT NOT NULL,"
      "  PRIMARY KEY (table_name, key));"},
+    {5, "rules: replayable dead letters",
+     "ALTER TABLE dead_letters ADD COLUMN event_typed TEXT;"     /* rules_typed.h: the event, rebuildable */
+     "ALTER TABLE dead_letters ADD COLUMN event_key TEXT;"       /* SHA-256 of event_typed: recorded once */
+     "ALTER TABLE dead_letters ADD COLUMN replay_state TEXT NOT NULL DEFAULT 'none'"
+     "  CHECK (replay_state IN ('none', 'requested', 'replayed'));"
+     "ALTER TABLE dead_letters ADD COLUMN replay_lsn INTEGER;"   /* end LSN of the transaction replaying it */
+     "ALTER TABLE dead_letters ADD COLUMN replay_seq INTEGER;"   /* its position among that transaction's replays */
+     "ALTER TABLE dead_letters ADD COLUMN replay_result TEXT;"
+     "ALTER TABLE dead_letters ADD COLUMN replay_of INTEGER;"    /* the dead letter whose replay failed again */
+     "CREATE INDEX dead_letters_replay ON dead_letters(replay_state, replay_lsn);"
+     "CREATE INDEX dead_letters_event_key ON dead_letters(event_key);"},
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

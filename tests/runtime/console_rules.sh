@@ -269,6 +269,40 @@ ok "after the rollback a large amount passes, masked"
 req GET '/api/v1/rules/dead-letters'
 expect_json 'j.dead_letters.length' 1 "no new dead letter after the rollback"
 
+# Replay of the dead letter through version 1: requested now, performed at the next transaction.
+dead_id=$(json 'j.dead_letters[0].id')
+expect_json 'j.dead_letters[0].replay_state + ":" + j.dead_letters[0].replayable' "none:true" "replayable, not requested"
+req POST /api/v1/rules/dead-letters/replay "{\"ids\":[$dead_id]}"
+expect_status 202 "POST a replay of dead letter $dead_id"
+expect_json 'j.requested + ":" + j.already + ":" + /next transaction/.test(j.note) + ":" + /idle source/.test(j.note)' \
+    "1:0:true:true" "one requested; the answer says when it happens"
+req GET '/api/v1/rules/dead-letters'
+expect_json 'j.dead_letters[0].replay_state' requested "the dead letter is requested"
+settle
+psql_q "INSERT INTO orders VALUES (11, 'kim@example.com', 11.00)"
+ev=$(wait_order 7)
+[[ "$(jq -r .after.email <<<"$ev")" == *"*"* && "$(jq -r .after.amount <<<"$ev")" = 5000.00 ]] ||
+    die "the replayed row 7 is not version 1's output: $ev"
+[ "$(jq -r .source.txId <<<"$ev")" = "$(wait_order 11 | jq -r .source.txId)" ] ||
+    die "row 7 was not replayed inside the next transaction: $ev"
+ok "the dead letter reached the sink through version 1, inside the next transaction"
+req GET '/api/v1/rules/dead-letters'
+expect_json 'j.dead_letters[0].replay_state + ":" + j.dead_letters[0].replay_result + ":" + /^[0-9A-F]+\/[0-9A-F]+$/.test(j.dead_letters[0].replay_lsn)' \
+    "replayed:transformed by orders v1 into 1 event(s):true" "the dead letter shows its replay"
+req POST /api/v1/rules/dead-letters/replay "{\"ids\":[$dead_id]}"
+expect_json 'j.requested + ":" + j.already' "0:1" "a replayed dead letter is not replayed again"
+req POST /api/v1/rules/dead-letters/replay '{"ids":[999999]}'
+expect_status 404 "a replay of an unknown dead letter"
+req POST /api/v1/rules/dead-letters/replay '{}'
+expect_status 400 "a replay of nothing"
+req POST /api/v1/rules/dead-letters/replay '{"ids":[1],"rule":"orders"}'
+expect_status 400 "a replay of ids and a rule at once"
+req POST /api/v1/rules/dead-letters/replay '{"ids":["1"]}'
+expect_status 400 "ids that are not numbers"
+req POST /api/v1/rules/dead-letters/replay '{"rule":"orders"}'
+expect_status 202 "a replay of every dead letter of a rule"
+expect_json 'j.requested + ":" + j.already' "0:1" "nothing left to replay of rule orders"
+
 # Diff: the same hunks as GNU diff -u.
 req GET '/api/v1/rules/orders/diff?from=1&to=2'
 expect_status 200 "GET the diff of versions 1 and 2"
@@ -302,6 +336,7 @@ ok "after deactivation events pass unchanged"
 audit=$(sqlite3 "$state/sluice.db" "PRAGMA busy_timeout = 5000; SELECT actor || ' ' || action || ' ' || detail FROM audit ORDER BY id")
 grep -q "admin rule.version orders v3" <<<"$audit" || die "no audit record of version 3: $audit"
 grep -q "admin rule.activate orders v1 rolled back (was v3)" <<<"$audit" || die "no audit record of the rollback: $audit"
+grep -q "admin rule.replay ids: 1 requested" <<<"$audit" || die "no audit record of the replay: $audit"
 ok "versions and activations are audited"
 
 # ---- roles --------------------------------------------------------------------------------------
@@ -320,6 +355,8 @@ req POST /api/v1/rules/orders/activate '{"version":1}'
 expect_status 403 "a viewer cannot activate"
 req POST /api/v1/rules/orders/dry-run '{"version":1}'
 expect_status 403 "a viewer cannot dry-run"
+req POST /api/v1/rules/dead-letters/replay '{"all":true}'
+expect_status 403 "a viewer cannot request a replay"
 login oper1 "operator password 1"
 req POST /api/v1/rules/orders/versions "$(body_json source="$test_tmp/v1.lua" comment="$test_tmp/c1")"
 expect_status 201 "an operator creates a version"

@@ -58,6 +58,14 @@ sluice_stop() {
     unset "sluice_pid[$name]"
 }
 
+# sluice_kill NAME: kill -9 (a crash); the state directory stays for the next sluice_start NAME.
+sluice_kill() {
+    local name=$1
+    kill -9 "${sluice_pid[$name]}"
+    wait_exit "${sluice_pid[$name]}" 10 || fail "sluice $name did not die on SIGKILL"
+    unset "sluice_pid[$name]"
+}
+
 # sluice_check_alive: fail when a started daemon has exited.
 sluice_check_alive() {
     local name

@@ -169,27 +169,27 @@ static char *read_file(const char *path)
 
 /* ---- the main table: rules_set_apply --------------------------------------------------------- */
 
-typedef struct sink {
+typedef struct counter {
     long emitted, dead;
     uint64_t touched;     /* keeps the results observed */
     char first_error[512];
     const event *last;
-} sink;
+} counter;
 
-static int sink_emit(void *arg, const event *ev, const char *route, char *err, size_t errlen)
+static int counter_emit(void *arg, const event *ev, char *err, size_t errlen)
 {
-    (void)err, (void)errlen, (void)route;
-    sink *k = arg;
+    (void)err, (void)errlen;
+    counter *k = arg;
     k->emitted++;
     k->touched += (uint64_t)ev->table->ncols + (ev->after ? ev->after[1].len : 0);
     k->last = ev;
     return 0;
 }
 
-static int sink_dead_letter(void *arg, const rules_dead_letter *dl, char *err, size_t errlen)
+static int counter_dead_letter(void *arg, const rules_dead_letter *dl, char *err, size_t errlen)
 {
     (void)err, (void)errlen;
-    sink *k = arg;
+    counter *k = arg;
     if (!k->dead++)
         snprintf(k->first_error, sizeof k->first_error, "%s", dl->error);
     return 0;
@@ -225,10 +225,10 @@ static rules_set *compile_one(const char *name, const char *pattern, const char 
 static result run_apply(const bench *b, rules_set *s, long events, int runs, const char *name)
 {
     result r = {0};
-    rules_output out = {sink_emit, sink_dead_letter, NULL};
+    rules_output out = {counter_emit, counter_dead_letter, NULL};
     char err[512];
     for (int run = 0; run < runs; run++) {
-        sink k = {0};
+        counter k = {0};
         out.arg = &k;
         double c0 = now_s(CLOCK_THREAD_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
         for (long i = 0; i < events; i++) {
@@ -259,8 +259,8 @@ static void print_row(const char *label, const result *r, long events, int targe
 /* The after image the rule (wrapped by bench/rules/check.lua) produced for row `row`. */
 static void print_check(const bench *b, rules_set *s, long row)
 {
-    sink k = {0};
-    rules_output out = {sink_emit, sink_dead_letter, &k};
+    counter k = {0};
+    rules_output out = {counter_emit, counter_dead_letter, &k};
     char err[512];
     event ev = bench_event(b, row);
     if (rules_set_apply(s, &ev, &out, err, sizeof err) < 0 || k.dead || !k.last)

@@ -1,7 +1,7 @@
 /* Unit tests for the console's rule tooling: rules/rules_sample (the bounded ring of recent events:
  * per-table limit, oldest dropped first, rate limit, table limit, pattern filter, encoding of
  * pipeline events), rules/rules_diff (unified diffs, checked against hand-made `diff -u` output)
- * and rules/rules_dryrun (per-event before/after, drops, splits, errors, compile errors). */
+ * and rules/rules_dryrun (per-event before/after, drops, splits, routes, errors, compile errors). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +239,55 @@ static void test_dry_run(void **state)
     rules_sample_destroy(s);
 }
 
+/* route's answers in the dry run: the pipeline's shapes (null, a name, {topic, table}) and checks. */
+static void test_dry_run_routes(void **state)
+{
+    (void)state;
+    char err[1024];
+    json_t *out = NULL;
+    rules_sample *s = sample_of_orders();
+    const char *src = "function transform(e)\n"
+                      "  if e.after.id == 3 then return {e, e} end\n"
+                      "  return e\n"
+                      "end\n"
+                      "local n = 0\n"
+                      "function route(e)\n"
+                      "  if e.after.id == 1 then return 'public.orders_eu' end\n"
+                      "  if e.after.id == 2 then return {topic = 'audit.exact'} end\n"
+                      "  n = n + 1\n"
+                      "  if n == 1 then return {topic = 't', table = 'x'} end\n"
+                      "end\n";
+    assert_int_equal(rules_dry_run("r", "public.orders", src, s, NULL, 100, &out, err, sizeof err), 0);
+    assert_int_equal(json_integer_value(json_object_get(out, "errors")), 0);
+    json_t *res = json_object_get(out, "results");
+    json_t *routes = json_pack("[O,O,O]", json_object_get(json_array_get(res, 0), "route"),
+                               json_object_get(json_array_get(res, 1), "route"),
+                               json_object_get(json_array_get(res, 2), "route"));
+    char *got = json_dumps(routes, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(routes);
+    assert_string_equal(got, "[[\"public.orders_eu\"],[{\"topic\":\"audit.exact\"}],[{\"table\":\"x\",\"topic\":\"t\"},null]]");
+    free(got);
+    json_decref(out);
+    /* names the pipeline would refuse fail the event, with the pipeline's reason */
+    const char *bad = "function transform(e) return e end\n"
+                      "function route(e)\n"
+                      "  if e.after.id == 1 then return {topic = 'a b'} end\n"
+                      "  if e.after.id == 2 then return 7 end\n"
+                      "  return {table = '..'}\n"
+                      "end\n";
+    assert_int_equal(rules_dry_run("r", "public.orders", bad, s, NULL, 100, &out, err, sizeof err), 0);
+    assert_int_equal(json_integer_value(json_object_get(out, "errors")), 3);
+    res = json_object_get(out, "results");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "error")),
+                        "route: 'a b' is not a legal Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(res, 1), "error")),
+                        "route must return a string, a table {topic = ..., table = ...} or nil, not a number");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(res, 2), "error")),
+                        "route: '..' is not a legal table name (1-200 of A-Z a-z 0-9 . _ -)");
+    json_decref(out);
+    rules_sample_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_sample_record_event),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_dry_run),
+        cmocka_unit_test(test_dry_run_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* Unit tests for rules/rules_engine and rules_marshal: events through Lua rules and back.
  * Untouched values come back exactly (every kind, TOAST placeholders included) on the input's
  * table definition; changed values are converted to the column's type, or retype it; new columns
- * get derived definitions made once per shape; nil drops, lists split, route() names a target;
+ * get derived definitions made once per shape; nil drops, lists split, route() sets the event's
+ * route (a table name or {topic, table}, checked: bad names and answers are dead letters);
  * errors, limits and garbage results become dead letters naming the rule, and the rule keeps
  * working afterwards; compile errors name the rule and line. */
 #include <setjmp.h>
@@ -93,19 +94,20 @@ typedef struct sink_log {
     int emitted, dead;
     event evs[MAX_OUT];
     const table_def *defs[MAX_OUT];
-    char routes[MAX_OUT][64];
+    char topics[MAX_OUT][256], tables[MAX_OUT][256];   /* ev->route_topic / route_table; "-": NULL */
     value after0[MAX_OUT][NCOLS + 4];
     char dead_error[1024], dead_rule[64];
 } sink_log;
 
-static int on_emit(void *arg, const event *ev, const char *route, char *err, size_t errlen)
+static int on_emit(void *arg, const event *ev, char *err, size_t errlen)
 {
     (void)err, (void)errlen;
     sink_log *l = arg;
     assert_true(l->emitted < MAX_OUT);
     l->evs[l->emitted] = *ev;
     l->defs[l->emitted] = ev->table;
-    snprintf(l->routes[l->emitted], sizeof l->routes[0], "%s", route ? route : "");
+    snprintf(l->topics[l->emitted], sizeof l->topics[0], "%s", ev->route_topic ? ev->route_topic : "-");
+    snprintf(l->tables[l->emitted], sizeof l->tables[0], "%s", ev->route_table ? ev->route_table : "-");
     if (ev->after)
         memcpy(l->after0[l->emitted], ev->after, (size_t)ev->table->ncols * sizeof(value));
     l->emitted++;
@@ -330,8 +332,10 @@ static void test_drop_split_route(void **state)
     sink_log l = run(s, &ev);
     assert_int_equal(l.dead, 0);
     assert_int_equal(l.emitted, 2);
-    assert_string_equal(l.routes[0], "");
-    assert_string_equal(l.routes[1], "audit");
+    assert_string_equal(l.tables[0], "-");
+    assert_string_equal(l.topics[0], "-");
+    assert_string_equal(l.tables[1], "audit");
+    assert_string_equal(l.topics[1], "-");
     assert_int_equal(l.after0[1][0].v.i, 8);
     assert_int_equal(l.after0[0][0].v.i, 7);
     value zero[NCOLS];
@@ -341,6 +345,105 @@ static void test_drop_split_route(void **state)
     l = run(s, &ev);
     assert_int_equal(l.emitted, 0);
     assert_int_equal(l.dead, 0);
+    rules_set_destroy(s);
+    rules_defs_destroy(defs);
+}
+
+/* route(event)'s answers as the sinks see them: on the emitted event, checked at once. */
+static void test_route_forms(void **state)
+{
+    (void)state;
+    rules_defs *defs = rules_defs_create();
+    rules_set *s = compile_one(defs, "public.users",
+                               "function transform(e) return e end\n"
+                               "function route(e)\n"
+                               "  local q = e.after.qty\n"
+                               "  if q == 1 then return 'public.users_eu' end\n"
+                               "  if q == 2 then return {topic = 'audit.exact'} end\n"
+                               "  if q == 3 then return {table = 'lake_only'} end\n"
+                               "  if q == 4 then return {topic = 'T-1', table = 'x.y_z'} end\n"
+                               "  if q == 5 then return {} end\n"
+                               "  if q == 6 then return setmetatable({}, {__index = {topic = 'meta'}}) end\n"
+                               "  return nil\n"
+                               "end\n");
+    static const struct {
+        int64_t qty;
+        const char *topic, *table;
+    } want[] = {{1, "-", "public.users_eu"}, {2, "audit.exact", "-"}, {3, "-", "lake_only"}, {4, "T-1", "x.y_z"},
+                {5, "-", "-"}, {6, "-", "-"}, {7, "-", "-"}};
+    value v[NCOLS];
+    memcpy(v, row, sizeof v);
+    event ev = make_event(&users, EVENT_CREATE);
+    ev.after = v;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        v[2].v.i = want[i].qty;
+        /* a route on the input (never set by the capture) does not leak to the results */
+        ev.route_topic = "stale.topic";
+        ev.route_table = "stale";
+        sink_log l = run(s, &ev);
+        if (l.dead)
+            fail_msg("qty %lld: dead letter: %s", (long long)want[i].qty, l.dead_error);
+        assert_int_equal(l.emitted, 1);
+        if (strcmp(l.topics[0], want[i].topic) != 0 || strcmp(l.tables[0], want[i].table) != 0)
+            fail_msg("qty %lld: route topic %s table %s, want %s %s", (long long)want[i].qty, l.topics[0],
+                     l.tables[0], want[i].topic, want[i].table);
+    }
+    rules_set_destroy(s);
+    /* a table without a rule: the event as it is, never routed by the engine */
+    event other = make_event(&orders, EVENT_CREATE);
+    s = compile_one(defs, "public.users", "function transform(e) return e end function route(e) return 'x' end");
+    sink_log l = run(s, &other);
+    assert_int_equal(l.emitted, 1);
+    assert_string_equal(l.topics[0], "-");
+    assert_string_equal(l.tables[0], "-");
+    rules_set_destroy(s);
+    rules_defs_destroy(defs);
+}
+
+/* Each event of a split has its own route; one bad route fails the whole split. */
+static void test_route_split(void **state)
+{
+    (void)state;
+    rules_defs *defs = rules_defs_create();
+    rules_set *s = compile_one(defs, "public.users",
+                               "function transform(e)\n"
+                               "  local out = {}\n"
+                               "  for i = 1, 3 do\n"
+                               "    local c = {op = e.op, after = {}, source = e.source}\n"
+                               "    for k, v in pairs(e.after) do c.after[k] = v end\n"
+                               "    c.after.id = i\n"
+                               "    out[i] = c\n"
+                               "  end\n"
+                               "  return out\n"
+                               "end\n"
+                               "function route(e)\n"
+                               "  if e.after.id == 1 then return 'public.users_eu' end\n"
+                               "  if e.after.id == 2 then return {topic = 'audit.exact', table = 'audit'} end\n"
+                               "  if e.after.qty == 99 then return 'bad name' end\n"
+                               "end\n");
+    event ev = make_event(&users, EVENT_CREATE);
+    sink_log l = run(s, &ev);
+    if (l.dead)
+        fail_msg("dead letter: %s", l.dead_error);
+    assert_int_equal(l.emitted, 3);
+    assert_int_equal(l.after0[0][0].v.i, 1);
+    assert_string_equal(l.tables[0], "public.users_eu");
+    assert_string_equal(l.topics[0], "-");
+    assert_int_equal(l.after0[1][0].v.i, 2);
+    assert_string_equal(l.topics[1], "audit.exact");
+    assert_string_equal(l.tables[1], "audit");
+    assert_int_equal(l.after0[2][0].v.i, 3);
+    assert_string_equal(l.topics[2], "-");
+    assert_string_equal(l.tables[2], "-");
+    value v[NCOLS];
+    memcpy(v, row, sizeof v);
+    v[2].v.i = 99;
+    ev.after = v;
+    l = run(s, &ev);
+    assert_int_equal(l.emitted, 0);
+    assert_int_equal(l.dead, 1);
+    assert_string_equal(l.dead_error, "event 3 of the list: route: 'bad name' is not a legal table name "
+                                      "(1-200 of A-Z a-z 0-9 . _ -)");
     rules_set_destroy(s);
     rules_defs_destroy(defs);
 }
@@ -373,7 +476,6 @@ static void test_dead_letters(void **state)
     expect_dead("function transform(e) return {e, 5} end", "event 2 of the list");
     expect_dead("function transform(e) e.after.qty = 'lots' return e end", "different types");
     expect_dead("function transform(e) while true do end end", "instruction limit");
-    expect_dead("function transform(e) return e end function route(e) return 5 end", "route must return a string");
     /* metamethods on what the rule returns are rule code too: limited and protected */
     expect_dead("function transform(e) return setmetatable({}, {__index = function() while true do end end}) end",
                 "instruction limit");
@@ -382,6 +484,58 @@ static void test_dead_letters(void **state)
                 "return e end",
                 "no id");
     expect_dead("function transform(e) local s = string.rep('x', 64 * 1024 * 1024) return e end", "memory");
+}
+
+static void test_route_dead_letters(void **state)
+{
+    (void)state;
+    char src[1024], long_name[260];
+    expect_dead("function transform(e) return e end function route(e) return 42 end",
+                "route must return a string, a table {topic = ..., table = ...} or nil, not a number");
+    expect_dead("function transform(e) return e end function route(e) return true end", "not a boolean");
+    expect_dead("function transform(e) return e end function route(e) return {topic = 'a b'} end",
+                "route: 'a b' is not a legal Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)");
+    expect_dead("function transform(e) return e end function route(e) return 'a/b' end",
+                "route: 'a/b' is not a legal table name (1-200 of A-Z a-z 0-9 . _ -)");
+    expect_dead("function transform(e) return e end function route(e) return '' end",
+                "route: '' is not a legal table name");
+    expect_dead("function transform(e) return e end function route(e) return '..' end",
+                "route: '..' is not a legal table name");
+    expect_dead("function transform(e) return e end function route(e) return {table = '.'} end",
+                "route: '.' is not a legal table name");
+    expect_dead("function transform(e) return e end function route(e) return 'a\\0b' end",
+                "route: 'a?b' is not a legal table name");
+    expect_dead("function transform(e) return e end function route(e) return {topic = 5} end",
+                "route: topic must be a string, not a number");
+    expect_dead("function transform(e) return e end function route(e) return {Topic = 'x'} end",
+                "route: unknown field 'Topic'");
+    expect_dead("function transform(e) return e end function route(e) return {'x'} end",
+                "route: a route table has only the fields topic and table, not a number key");
+    expect_dead("function transform(e) return e end function route(e) error('no route') end", "users.lua:1: no route");
+    /* the limits: 249 characters make a topic, 250 do not; 200 a table, 201 not */
+    memset(long_name, 'a', 250);
+    long_name[250] = 0;
+    snprintf(src, sizeof src, "function transform(e) return e end function route(e) return {topic = '%s'} end",
+             long_name);
+    expect_dead(src, "is not a legal Kafka topic name");
+    snprintf(src, sizeof src, "function transform(e) return e end function route(e) return {topic = '%.249s'} end",
+             long_name);
+    rules_defs *defs = rules_defs_create();
+    rules_set *s = compile_one(defs, "public.users", src);
+    event ev = make_event(&users, EVENT_UPDATE);
+    sink_log l = run(s, &ev);
+    assert_int_equal(l.dead, 0);
+    assert_int_equal(strlen(l.topics[0]), 249);
+    rules_set_destroy(s);
+    snprintf(src, sizeof src, "function transform(e) return e end function route(e) return '%.200s' end", long_name);
+    s = compile_one(defs, "public.users", src);
+    l = run(s, &ev);
+    assert_int_equal(l.dead, 0);
+    assert_int_equal(strlen(l.tables[0]), 200);
+    rules_set_destroy(s);
+    rules_defs_destroy(defs);
+    snprintf(src, sizeof src, "function transform(e) return e end function route(e) return '%.201s' end", long_name);
+    expect_dead(src, "is not a legal table name");
 }
 
 static void test_limits_leave_the_rule_working(void **state)
@@ -438,6 +592,9 @@ int main(void)
         cmocka_unit_test(test_dropping_columns),
         cmocka_unit_test(test_drop_split_route),
         cmocka_unit_test(test_dead_letters),
+        cmocka_unit_test(test_route_forms),
+        cmocka_unit_test(test_route_split),
+        cmocka_unit_test(test_route_dead_letters),
         cmocka_unit_test(test_limits_leave_the_rule_working),
         cmocka_unit_test(test_compile_errors_and_matching),
     };

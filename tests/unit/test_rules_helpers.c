@@ -1,6 +1,7 @@
 /* Unit tests for rules/rules_helpers*: the `sluice` table as a rule sees it: hashing vectors,
  * UTF-8 masks, JSON round trips with sluice.null and the errors, time parsing and formatting on
- * leap days, offsets and fractions, and lookups through a test ops table. */
+ * leap days, offsets and fractions, lookups through a test ops table, and the column helpers
+ * (rename, drop, cast) with their errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -259,6 +260,43 @@ static void test_sluice_read_only(void **state)
 }
 
 /* Memory errors inside helpers leave nothing behind (jansson trees, dumped text: ASan checks). */
+static void test_columns(void **state)
+{
+    rules_vm *vm = *state;
+    EXPECT(vm, "sluice.cast('42', 'integer')", "42");
+    EXPECT(vm, "sluice.cast(7.0, 'int')", "7");
+    EXPECT(vm, "math.type(sluice.cast(' 12 ', 'bigint'))", "integer");
+    expect_err(vm, "sluice.cast('4.5', 'integer')", "cast: 4.5 is not a valid integer");
+    expect_err(vm, "sluice.cast('abc', 'integer')", "cast: abc is not a valid integer");
+    EXPECT(vm, "tostring(sluice.cast('2.5', 'number'))", "2.5");
+    EXPECT(vm, "math.type(sluice.cast(3, 'double'))", "float");
+    expect_err(vm, "sluice.cast({}, 'number')", "is not a valid number");
+    EXPECT(vm, "sluice.cast(12, 'string')", "12");
+    EXPECT(vm, "sluice.cast(true, 'text')", "true");
+    EXPECT(vm, "tostring(sluice.cast('Yes', 'boolean'))", "true");
+    EXPECT(vm, "tostring(sluice.cast('off', 'bool'))", "false");
+    EXPECT(vm, "tostring(sluice.cast(0, 'boolean'))", "false");
+    expect_err(vm, "sluice.cast('maybe', 'boolean')", "cast: maybe is not a valid boolean");
+    EXPECT(vm, "sluice.cast('-12.3400', 'decimal')", "-12.3400");
+    EXPECT(vm, "sluice.cast(5, 'numeric')", "5");
+    EXPECT(vm, "sluice.cast(0.5, 'decimal')", "0.5");
+    expect_err(vm, "sluice.cast('1,5', 'decimal')", "cast: 1,5 is not a valid decimal");
+    expect_err(vm, "sluice.cast(0/0, 'decimal')", "is not a valid decimal");
+    EXPECT(vm, "tostring(sluice.cast(nil, 'integer'))", "nil");
+    expect_err(vm, "sluice.cast(1, 'date')", "cast: unknown type 'date'");
+
+    EXPECT(vm, "(function() local e = {op = 'u', before = {email = 'a', id = 1}, after = {email = 'b', id = 1}}\n"
+               "  sluice.rename(e, 'email', 'contact')\n"
+               "  return e.after.contact .. e.before.contact .. tostring(e.after.email) .. table.concat(e.drop, ',')\n"
+               "end)()",
+           "banilemail");
+    EXPECT(vm, "(function() local e = {op = 'c', after = {a = 1, b = 2, c = 3}, drop = {'x'}}\n"
+               "  sluice.drop(e, 'a', 'b') return table.concat(e.drop, ',') end)()",
+           "x,a,b");
+    expect_err(vm, "sluice.drop({drop = 5}, 'a')", "event.drop must be a list of column names, not a number");
+    expect_err(vm, "sluice.rename({}, 'a')", "bad argument #3 to 'rename'");
+}
+
 static void test_helpers_out_of_memory(void **state)
 {
     (void)state;
@@ -285,6 +323,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sluice_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_columns, setup, teardown),
         cmocka_unit_test(test_helpers_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
  * a recording test sink. Rule versions, activation, rollback and deactivation in the store; a
  * change is picked up only at a transaction's begin, never between two events of one
  * transaction; dead letters land in the store with the captured event; reference data serves
- * sluice.lookup; split events get distinct sequence numbers. */
+ * sluice.lookup; split events get distinct sequence numbers and their own routes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +39,7 @@ typedef struct rec {
     char cur[16][32];   /* "cur" of each event, or "" */
     uint64_t seq[16];
     int ncols[16];
+    char route[16][64];   /* "route_topic|route_table", "-" for NULL */
 } rec;
 
 static int rec_begin(void *self, const tx_info *x, char *err, size_t errlen)
@@ -57,6 +58,8 @@ static int rec_change(void *self, const event *ev, char *err, size_t errlen)
     snprintf(r->cur[r->n], sizeof r->cur[0], "%.*s", v->state == VALUE_PRESENT ? (int)v->len : 0, v->s);
     r->seq[r->n] = ev->seq;
     r->ncols[r->n] = ev->table->ncols;
+    snprintf(r->route[r->n], sizeof r->route[0], "%s|%s", ev->route_topic ? ev->route_topic : "-",
+             ev->route_table ? ev->route_table : "-");
     r->n++;
     return 0;
 }
@@ -167,7 +170,8 @@ static void test_dead_letters_lookups_and_splits(void **state)
         "  if not rate then error('no rate for ' .. e.after.cur) end\n"
         "  local copy = {op = 'c', after = {id = e.after.id, cur = 'usd', rate = rate}}\n"
         "  return {e, copy}\n"
-        "end\n",
+        "end\n"
+        "function route(e) if e.after.cur == 'usd' then return {topic = 'fx.usd', table = 'pay_usd'} end end\n",
         1, 1);
     rules_sink_deps d = {.st = f->st, .downstream = &down, .ndownstream = 1, .db = "db"};
     assert_int_equal(rules_sink_create(&d, &s, err, sizeof err), 0);
@@ -181,6 +185,8 @@ static void test_dead_letters_lookups_and_splits(void **state)
     assert_int_equal(r.seq[0], 3 * RULES_SEQ_SPLIT);
     assert_int_equal(r.seq[1], 3 * RULES_SEQ_SPLIT + 1);
     assert_int_equal(r.ncols[1], 3);   /* the new column rate */
+    assert_string_equal(r.route[0], "-|-");   /* routes reach the sinks on the events */
+    assert_string_equal(r.route[1], "fx.usd|pay_usd");
     sqlite3_stmt *q;
     assert_int_equal(sqlite3_prepare_v2(store_db(f->st),
                                         "SELECT rule, version, error, table_name, lsn, event FROM dead_letters", -1, &q,

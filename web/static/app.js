@@ -930,23 +930,60 @@
     for (const dl of data.dead_letters) {
       const tr = document.createElement('tr');
       tr.dataset.testid = 'dead-row';
+      tr.dataset.id = dl.id;
       for (const text of [formatTime(dl.ts), dl.rule + ' v' + dl.version, dl.table, dl.lsn, dl.error]) {
         const td = document.createElement('td');
         td.textContent = text;
         tr.appendChild(td);
       }
+      tr.appendChild(deadReplayCell(dl));
       tr.title = typeof dl.event === 'string' ? dl.event : JSON.stringify(dl.event);
       body.appendChild(tr);
     }
     if (data.dead_letters.length === 0) {
       const tr = document.createElement('tr');
       const td = document.createElement('td');
-      td.colSpan = 5;
+      td.colSpan = 6;
       td.className = 'hint';
       td.textContent = 'None.';
       tr.appendChild(td);
       body.appendChild(tr);
     }
+  }
+
+  // The replay state of a dead letter, or a Replay button (operators, replayable ones not yet asked for).
+  function deadReplayCell(dl) {
+    const td = document.createElement('td');
+    td.dataset.testid = 'dead-replay';
+    if (dl.replay_state === 'replayed') {
+      td.textContent = 'replayed: ' + (dl.replay_result || '');
+    } else if (dl.replay_state === 'requested') {
+      td.textContent = 'requested (at the next source transaction)';
+    } else if (!dl.replayable) {
+      td.textContent = 'not replayable (recorded by an older version)';
+      td.className = 'hint';
+    } else if (canOperate()) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'secondary small';
+      b.textContent = 'Replay';
+      b.dataset.testid = 'dead-replay-button';
+      b.addEventListener('click', () => replayDeadLetter(dl.id, b));
+      td.appendChild(b);
+    }
+    return td;
+  }
+
+  async function replayDeadLetter(id, button) {
+    showError('dead-error', '');
+    button.disabled = true;
+    try {
+      const r = await api('POST', '/api/v1/rules/dead-letters/replay', { ids: [id] });
+      banner(r.note, 'ok');
+    } catch (e) {
+      showError('dead-error', e.message);
+    }
+    await loadDeadLetters();
   }
 
   // ---- settings -----------------------------------------------------------------------------

@@ -86,10 +86,7 @@ static int kb_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, 
 
 int kafka_topic_name_valid(const char *name)
 {
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > KAFKA_TOPIC_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return 0;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+    return event_route_topic_valid(name, name ? strlen(name) : 0);
 }
 
 /* Length of the valid UTF-8 sequence at p (n bytes available), 0 when it is not valid: no

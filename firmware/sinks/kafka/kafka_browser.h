@@ -13,13 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/buf.h"
+#include "pipeline/event_route.h"
 #include "sinks/kafka/kafka_conf.h"
 
 #define KAFKA_BROWSE_LIMIT_DEFAULT 20
 #define KAFKA_BROWSE_LIMIT_MAX 100
 #define KAFKA_BROWSE_VALUE_MAX (64 * 1024)   /* keys, values and header values are cut here */
 #define KAFKA_BROWSE_TIMEOUT_MS 5000         /* upper bound of one call */
-#define KAFKA_TOPIC_NAME_MAX 249             /* Kafka's own limit */
+#define KAFKA_TOPIC_NAME_MAX EVENT_ROUTE_TOPIC_MAX   /* Kafka's own limit */
 
 typedef struct kafka_browser kafka_browser;
 
@@ -77,7 +78,8 @@ kafka_browse_rc kafka_browser_topics(kafka_browser *kb, int include_internal, bu
 kafka_browse_rc kafka_browser_messages(kafka_browser *kb, const kafka_browse_query *q, buf *out, char *err,
                                        size_t errlen);
 
-/* 1 when name is a legal Kafka topic name (1..249 of [A-Za-z0-9._-], not "." or ".."). */
+/* 1 when name is a legal Kafka topic name (1..249 of [A-Za-z0-9._-], not "." or ".."; the check
+ * rules use for routes, event_route.h). */
 int kafka_topic_name_valid(const char *name);
 
 /* Append data[0..len) to out as a JSON string: valid UTF-8 as it is (JSON-escaped), otherwise with

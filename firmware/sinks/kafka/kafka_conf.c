@@ -24,6 +24,7 @@ void kafka_options_from_config(const config *cfg, const char *db, kafka_options 
     o->transaction_metadata = config_bool(cfg, "kafka.transaction_metadata");
     o->heartbeat_ms = (long)config_duration_ms(cfg, "kafka.heartbeat_interval");
     o->heartbeat_prefix = config_get(cfg, "kafka.heartbeat_topics_prefix");
+    o->dlq_topic = config_get(cfg, "kafka.dlq_topic");
     o->buffer_kib = (long)config_int(cfg, "kafka.buffer_size");
     o->linger_ms = (long)config_int(cfg, "kafka.linger_ms");
     o->encoding.name = o->topic_prefix;

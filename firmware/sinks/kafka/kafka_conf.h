@@ -24,6 +24,7 @@ typedef struct kafka_options {
     int transaction_metadata;        /* provide.transaction.metadata */
     long heartbeat_ms;               /* heartbeat.interval.ms, 0 = off */
     const char *heartbeat_prefix;    /* heartbeat.topics.prefix */
+    const char *dlq_topic;           /* dead letters' topic; NULL: <prefix>.dlq, "": none */
     long buffer_kib;                 /* bound on memory held by messages not yet acknowledged */
     long linger_ms;
     debezium_options encoding;       /* decimal/time modes, schemas.enable; name = topic_prefix */

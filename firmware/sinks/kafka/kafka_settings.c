@@ -42,6 +42,21 @@ static int check_topic_part(const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* A whole topic name (at most 249 of Kafka's topic characters, not "." or ".."), or empty. */
+static int check_dlq_topic(const char *v, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+    if (n == 0)
+        return 0;
+    if (n > 249 || strcmp(v, ".") == 0 || strcmp(v, "..") == 0 ||
+        strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+        snprintf(err, errlen, "'%s' is not a topic name: use up to 249 letters, digits, '.', '_' or '-' (empty: no "
+                 "dead-letter topic)", v);
+        return -1;
+    }
+    return 0;
+}
+
 /* Letters of the operations c, u, d, t, comma-separated ("t", "c,d"), or "none". */
 static int check_operations(const char *v, char *err, size_t errlen)
 {
@@ -105,6 +120,11 @@ static const conf_setting kafka_settings[] = {
      "`<heartbeat_topics_prefix>.<prefix>`; `0s` turns heartbeats off.", NULL},
     {"kafka.heartbeat_topics_prefix", CONF_STRING, "__debezium-heartbeat", 0, 0, NULL,
      "Debezium's `heartbeat.topics.prefix`.", check_topic_part},
+    {"kafka.dlq_topic", CONF_STRING, NULL, 0, 0, NULL,
+     "Dead-letter topic: an event a transformation rule could not transform goes here, keyed and encoded "
+     "as on its own topic, with Kafka Connect's dead-letter context headers (`__connect.errors.topic`, "
+     "`__connect.errors.exception.message`, ...). Unset: `<prefix>.dlq`; empty: no dead-letter topic "
+     "(dead letters stay in the store only).", check_dlq_topic},
     {"kafka.decimal_handling_mode", CONF_ENUM, "precise", 0, 0, "precise|double|string",
      "Debezium's `decimal.handling.mode` for numeric and money: `precise` (Connect Decimal bytes), "
      "`double` or `string`.", NULL},

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "sinks/kafka/kafka_dlq.h"
 #include "sinks/kafka/kafka_topics.h"
 
 #define KS_STOP_WAIT_MS 30000          /* a final flush at stop waits this long for acknowledgements */
@@ -44,6 +45,7 @@ typedef struct kafka_sink {
     kafka_topics *topics;
     debezium_encoder *enc;
     char *prefix, *heartbeat_topic, *tx_topic;
+    char *dlq_topic;                 /* dead letters (kafka_dlq.h); NULL: none */
     int tombstones, tx_metadata;
     int skip[128];                   /* by op letter */
     long heartbeat_ms;
@@ -253,6 +255,20 @@ static rd_kafka_topic_t *ks_topic_for(kafka_sink *ks, const table_def *t, char *
     return rkt;
 }
 
+/* The topic of ev: the exact topic its rule routed it to, <prefix>.<table> for a routed
+ * destination table (both names checked by the rules engine, event_route.h), else its table's
+ * own. Created at first use like every topic. */
+static rd_kafka_topic_t *ks_topic_for_event(kafka_sink *ks, const event *ev, char *err, size_t errlen)
+{
+    if (ev->route_topic)
+        return kafka_topics_get(ks->topics, ev->route_topic, err, errlen);
+    if (!ev->route_table)
+        return ks_topic_for(ks, ev->table, err, errlen);
+    buf_reset(&ks->name);
+    buf_printf(&ks->name, "%s.%s", ks->prefix, ev->route_table);
+    return kafka_topics_get(ks->topics, ks->name.data, err, errlen);
+}
+
 /* Enqueue one message (value NULL: a tombstone). Blocks while the buffer is full. Headers pass
  * to librdkafka on success and are freed here otherwise. */
 static int ks_produce(kafka_sink *ks, rd_kafka_topic_t *rkt, const buf *key, const buf *val,
@@ -420,7 +436,7 @@ static int kafka_sink_change(void *self, const event *ev, char *err, size_t errl
         return 0;
     if (!ks->cur && !ks_tx_open(ks, ev->tx, err, errlen))
         return -1;
-    rd_kafka_topic_t *rkt = ks_topic_for(ks, ev->table, err, errlen);
+    rd_kafka_topic_t *rkt = ks_topic_for_event(ks, ev, err, errlen);
     if (!rkt)
         return -1;
     if (ev->op != EVENT_UPDATE || !debezium_key_changed(ev))
@@ -443,6 +459,36 @@ static int kafka_sink_change(void *self, const event *ev, char *err, size_t errl
     buf_free(&newkey);
     buf_free(&oldkey);
     return rc;
+}
+
+/* A dead letter to the DLQ topic (kafka_dlq.h): keyed and encoded as on the topic it would have
+ * gone to (without a transaction block: it is not one of the transaction's events), counted in
+ * the open transaction's acknowledgements like its changes. */
+static int kafka_sink_dead_letter(void *self, const sink_dead_letter *dl, char *err, size_t errlen)
+{
+    kafka_sink *ks = self;
+    const event *ev = dl->ev;
+    unsigned char op = (unsigned char)ev->op;
+    if (!ks->dlq_topic || (op < sizeof ks->skip / sizeof ks->skip[0] && ks->skip[op]))
+        return 0;
+    if (ks_check(ks, err, errlen) < 0)
+        return -1;
+    if (!ks->cur && !ks_tx_open(ks, ev->tx, err, errlen))
+        return -1;
+    rd_kafka_topic_t *rkt = kafka_topics_get(ks->topics, ks->dlq_topic, err, errlen);
+    if (!rkt)
+        return -1;
+    ks_topic_name(&ks->name, ks->prefix, ev->table->schema, ev->table->name);
+    rd_kafka_headers_t *h = kafka_dlq_headers(dl, ks->name.data, ks->prefix);
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    buf_reset(&ks->key);
+    buf_reset(&ks->value);
+    debezium_encode_key(ks->enc, &ks->key, ev);
+    debezium_encode_value(ks->enc, &ks->value, ev, ks_now_us(), NULL);
+    return ks_produce(ks, rkt, &ks->key, &ks->value, h, ks->cur, err, errlen);
 }
 
 static int kafka_sink_commit(void *self, const tx_info *tx, char *err, size_t errlen)
@@ -567,6 +613,7 @@ static void kafka_sink_destroy(void *self)
     free(ks->prefix);
     free(ks->heartbeat_topic);
     free(ks->tx_topic);
+    free(ks->dlq_topic);
     free(ks);
 }
 
@@ -577,6 +624,7 @@ static const sink_ops kafka_sink_ops = {
     .commit = kafka_sink_commit,
     .flush = kafka_sink_flush,
     .destroy = kafka_sink_destroy,
+    .dead_letter = kafka_sink_dead_letter,
 };
 
 static void ks_metrics(kafka_sink *ks, metrics *m)
@@ -629,7 +677,8 @@ int kafka_sink_create(const kafka_options *o, const kafka_sink_deps *deps, sink 
     debezium_options enc = o->encoding;
     enc.name = ks->prefix;
     ks->enc = debezium_encoder_create(&enc);
-    if (!ks->prefix || !ks->heartbeat_topic || !ks->tx_topic || !ks->enc) {
+    if (!ks->prefix || !ks->heartbeat_topic || !ks->tx_topic || !ks->enc ||
+        kafka_dlq_topic(o->dlq_topic, ks->prefix, &ks->dlq_topic) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }

@@ -1,8 +1,11 @@
 /* kafka_sink: the Debezium-compatible Kafka producer. Each change becomes a message on
- * <prefix>.<schema>.<table> with the primary key as its key and Debezium's envelope as its
- * value; deletes are followed by a tombstone, a key change becomes delete + tombstone + create
+ * <prefix>.<schema>.<table> (or where a rule routed it: the exact topic ev->route_topic, else
+ * <prefix>.<ev->route_table>) with the primary key as its key and Debezium's envelope as its
+ * value, whose source block names the captured table either way; deletes are followed by a tombstone, a key change becomes delete + tombstone + create
  * (with __debezium.newkey / __debezium.oldkey headers), heartbeats and transaction metadata go
- * to their own topics. Topics are created on first use (partitions, replication factor).
+ * to their own topics; dead letters of the rules go to the dead-letter topic with Kafka
+ * Connect's context headers (kafka_dlq.h) and count in their transaction's acknowledgement like
+ * its changes. Topics are created on first use (partitions, replication factor).
  * Delivery: idempotent, acks=all, ordered per partition; a delivery report thread counts the
  * acknowledgements of each transaction and reports to the ack tracker only over transactions
  * whose every message (and every earlier transaction's) is acknowledged. A full buffer blocks

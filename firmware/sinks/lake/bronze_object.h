@@ -1,7 +1,9 @@
-/* bronze_object: one bronze object being written for one table: newline-delimited Debezium
+/* bronze_object: one bronze object being written for one destination table ("schema.table", or
+ * the table a rule routed its events to, bronze_sink.h): newline-delimited Debezium
  * events, compressed into an anonymous spool file (unlinked at once, so a crash leaves nothing
  * behind; the events come again from the slot), then uploaded whole or in parts under
  *   bronze/<source>/<schema>.<table>/date=YYYY-MM-DD/hour=HH/<first>-<last>.jsonl.gz
+ * (<route table> in place of <schema>.<table> for routed events)
  * where the partition is the UTC hour of the first event's commit and <first>/<last> are the
  * positions of its first and last events (LLLLLLLLLLLLLLLL_S: the LSN of the transaction's commit in 16 hex
  * digits, then the event's sequence in it), so a retried upload overwrites itself.
@@ -17,7 +19,7 @@
 #include "sinks/lake/bronze_state.h"
 
 typedef struct bronze_object {
-    char *table;              /* "schema.table" */
+    char *table;              /* "schema.table", or a route's table name */
     int64_t hour;             /* partition: Unix hour (commit time / 3600 s) */
     bronze_pos first, last;   /* positions of the first and last events */
     uint64_t prev_end;        /* end LSN of the last transaction committed before the first event */

@@ -1,5 +1,5 @@
-/* bronze_sink: raw Debezium events into per-table, per-hour objects, uploaded exactly once
- * (see bronze_sink.h). The capture thread encodes and compresses into open objects; closed ones
+/* bronze_sink: raw Debezium events into per-destination-table, per-hour objects, uploaded
+ * exactly once (see bronze_sink.h). The capture thread encodes and compresses into open objects; closed ones
  * go into a FIFO that the uploader thread drains in order. Acknowledgement: every object knows
  * prev_end, the end LSN of the last transaction committed before its first event, so everything
  * up to the smallest prev_end among objects not yet uploaded is durable (or, with none pending,
@@ -25,9 +25,11 @@
 #define BZ_LOG "bronze"
 #define BZ_STOP_WAIT_MS 30000          /* a waiting flush at stop gives uploads this long */
 
-/* One captured table (capture thread only). */
+/* One destination table: a captured table, or a name a rule routed events to (capture thread
+ * only). Its events arrive in (commit LSN, seq) order whatever their source tables, so one
+ * watermark per destination is enough. */
 typedef struct bz_table {
-    char *name;                /* "schema.table" */
+    char *name;                /* "schema.table", or the route's table name */
     bronze_pos watermark;      /* events at or below it are already in the lake */
     bronze_object *open;       /* the object being written, or NULL */
     struct bz_table *next;     /* hash chain */
@@ -46,7 +48,7 @@ typedef struct bronze_sink {
     const tx_info *tx;         /* the transaction being handed over */
     uint64_t last_commit;      /* end LSN of the last committed transaction */
     int recovered_seen;        /* the uploader's recovery was seen done */
-    const table_def *last_def; /* the previous event's table, for runs of one table */
+    const table_def *last_def; /* the previous unrouted event's table, for runs of one table */
     bz_table *last_table;
 
     /* shared with the uploader, under lock */
@@ -96,13 +98,18 @@ static uint64_t bz_hash(const char *s)
     return h;
 }
 
-/* The table of ev, created (with its watermark from the store) at first sight. */
-static bz_table *bz_table_get(bronze_sink *b, const table_def *t, char *err, size_t errlen)
+/* The destination of ev (its route's table, else its own "schema.table"), created (with its
+ * watermark from the store) at first sight. */
+static bz_table *bz_table_get(bronze_sink *b, const event *ev, char *err, size_t errlen)
 {
-    if (t == b->last_def)
+    const table_def *t = ev->table;
+    if (!ev->route_table && t == b->last_def)
         return b->last_table;
     char name[600];
-    snprintf(name, sizeof name, "%s.%s", t->schema, t->name);
+    if (ev->route_table)
+        snprintf(name, sizeof name, "%s", ev->route_table);
+    else
+        snprintf(name, sizeof name, "%s.%s", t->schema, t->name);
     size_t i = bz_hash(name) & (b->nbuckets - 1);
     bz_table *x;
     for (x = b->buckets[i]; x; x = x->next)
@@ -122,8 +129,10 @@ static bz_table *bz_table_get(bronze_sink *b, const table_def *t, char *err, siz
     x->next = b->buckets[i];
     b->buckets[i] = x;
 found:
-    b->last_def = t;
-    b->last_table = x;
+    if (!ev->route_table) {
+        b->last_def = t;
+        b->last_table = x;
+    }
     return x;
 }
 
@@ -269,7 +278,7 @@ static int bronze_sink_change(void *self, const event *ev, char *err, size_t err
             return -1;
         b->recovered_seen = 1;
     }
-    bz_table *t = bz_table_get(b, ev->table, err, errlen);
+    bz_table *t = bz_table_get(b, ev, err, errlen);
     if (!t)
         return -1;
     const tx_info *tx = ev->tx ? ev->tx : b->tx;

@@ -1,9 +1,12 @@
 /* bronze_sink: the bronze layer writer. Every change becomes one line of Debezium JSON (the
- * value envelope) in its table's open object (bronze_object.h); an object is closed at
+ * value envelope) in the open object of its destination table (bronze_object.h): its own
+ * "schema.table", or the table a rule routed it to (event.h route_table), each destination one
+ * stream of objects whatever the source tables of its events; an object is closed at
  * bronze.roll_size, at bronze.roll_age, when the commit hour changes, and at a waiting flush,
  * then an uploader thread puts it into the object store. Exactly once: before each upload the
  * object's key and last position are recorded as an intent, after it the table's watermark
- * moves (bronze_state.h); events at or below a table's watermark are skipped, so a replay from
+ * moves (bronze_state.h); events at or below a destination's watermark are skipped (its events
+ * arrive in (commit LSN, seq) order, also when several tables feed it), so a replay from
  * the slot after a crash writes nothing twice, and a retried upload overwrites itself.
  * Acknowledgement: a transaction is reported durable only once every object holding any of its
  * events (and every earlier one's) is uploaded. While the store is unreachable uploads are

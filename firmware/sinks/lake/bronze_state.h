@@ -1,4 +1,5 @@
-/* bronze_state: what the bronze writer remembers per table in the store (table bronze_tables),
+/* bronze_state: what the bronze writer remembers per destination table (a captured
+ * "schema.table" or a rule's route table name) in the store (table bronze_tables),
  * so that after a crash and a replay from the slot every event lands in exactly one object:
  * the watermark (position of the last event in a durable object; replayed events at or below it
  * are skipped) and the intent recorded before each upload (key and last position). An intent
