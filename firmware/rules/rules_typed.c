@@ -231,7 +231,7 @@ static int rt_flag(const json_t *o, const char *key, uint8_t *out, char *err, si
 
 static int rt_column(const json_t *o, column_def *c, char *err, size_t errlen)
 {
-    json_int_t oid, typmod;
+    json_int_t oid = 0, typmod = 0;
     if (!json_is_object(o))
         return err_setf(err, errlen, "a column is not an object");
     if (rt_dup(o, "name", 0, &c->name, err, errlen) < 0 || rt_dup(o, "type_name", 1, &c->type_name, err, errlen) < 0 ||
@@ -250,7 +250,7 @@ static int rt_column(const json_t *o, column_def *c, char *err, size_t errlen)
 /* The table definition described by o: one of defs (an equal one, or this one added). */
 static const table_def *rt_table_get(rules_typed_defs *defs, const json_t *o, char *err, size_t errlen)
 {
-    json_int_t oid, version;
+    json_int_t oid = 0, version = 0;
     const json_t *cols = json_object_get(o, "columns");
     const char *ri = json_string_value(json_object_get(o, "replica_identity"));
     table_def *t = calloc(1, sizeof *t);
@@ -376,7 +376,7 @@ static int rt_row_read(const json_t *j, const table_def *t, arena *a, const valu
 
 int rules_typed_to_event(const json_t *j, rules_typed_defs *defs, arena *a, event *out, char *err, size_t errlen)
 {
-    json_int_t format, snapshot, lsn, seq;
+    json_int_t format = 0, snapshot = 0, lsn = 0, seq = 0;
     memset(out, 0, sizeof *out);
     if (!json_is_object(j) || rt_int(j, "format", RULES_TYPED_FORMAT, RULES_TYPED_FORMAT, &format, err, errlen) < 0)
         return err_setf(err, errlen, "not a stored event (format %d)", RULES_TYPED_FORMAT);
@@ -389,7 +389,7 @@ int rules_typed_to_event(const json_t *j, rules_typed_defs *defs, arena *a, even
         return -1;
     const json_t *txj = json_object_get(j, "tx");
     if (txj && !json_is_null(txj)) {
-        json_int_t xid, final_lsn, end_lsn, commit;
+        json_int_t xid = 0, final_lsn = 0, end_lsn = 0, commit = 0;
         if (rt_int(txj, "xid", 0, UINT32_MAX, &xid, err, errlen) < 0 ||
             rt_int(txj, "final_lsn", 0, INT64_MAX, &final_lsn, err, errlen) < 0 ||
             rt_int(txj, "end_lsn", 0, INT64_MAX, &end_lsn, err, errlen) < 0 ||
