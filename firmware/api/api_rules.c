@@ -538,8 +538,9 @@ void api_rules_dead_letters_replay(api_request *req)
     json_object_set_new(o, "missing", json_integer(c.missing));
     json_object_set_new(o, "note", json_string(
         c.requested ? "The pipeline replays them through the active rules at the commit of the next transaction "
-                      "it captures from the source; an idle source delays the replay until something changes "
-                      "there. A replay that fails again becomes a new dead letter."
+                      "it captures from the source; on an idle source it writes one within about a second "
+                      "(rules.replay_writes_transaction; when that is off, an idle source delays the replay "
+                      "until something changes there). A replay that fails again becomes a new dead letter."
                     : "Nothing to replay: the dead letters named are already requested or replayed, or were "
                       "recorded before replays existed."));
     api_rules_send(req, 202, o);

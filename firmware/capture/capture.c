@@ -27,6 +27,8 @@
 typedef enum { SESSION_CONTINUE, SESSION_STOPPED, SESSION_RETRY, SESSION_FATAL } session_result;
 
 #define HEARTBEAT_PREFIX "sluice.heartbeat"
+#define NUDGE_PREFIX "sluice.nudge"   /* a transaction a sink asked for (sink.h wants_transaction) */
+#define NUDGE_CHECK_MS 1000
 #define RETAINED_WAL_PERIOD_MS 15000
 
 typedef struct table_metrics {
@@ -320,6 +322,7 @@ typedef struct session {
     pg_stream *stream;
     int streamed;         /* reached streaming: the next failure starts a fresh backoff */
     int heartbeat_off;    /* writing heartbeats failed on this connection */
+    int nudge_off;        /* writing nudges (session_nudge) failed on this connection */
     char err[1024];
 } session;
 
@@ -415,6 +418,25 @@ static void session_heartbeat(capture *c, session *s)
     metric_add(c->m_heartbeats, 1);
 }
 
+/* When a sink waits for a source transaction (dead-letter replays), write a transactional message:
+ * an idle source then still sends one. A failure turns this off for the session with one warning. */
+static void session_nudge(capture *c, session *s)
+{
+    int wanted = 0;
+    for (size_t i = 0; i < c->nsinks && !wanted; i++)
+        wanted = c->sinks[i].ops->wants_transaction && c->sinks[i].ops->wants_transaction(c->sinks[i].self);
+    if (!wanted)
+        return;
+    char err[512];
+    if (pg_conn_exec(s->conn, "SELECT pg_logical_emit_message(true, '" NUDGE_PREFIX "', '')", err, sizeof err) < 0) {
+        log_warn("capture", "cannot write a transaction for the waiting replays (they wait for the next "
+                            "source transaction): %s", err);
+        s->nudge_off = 1;
+        return;
+    }
+    log_info("capture", "wrote a transaction for work that waits for one (dead-letter replays)");
+}
+
 /* WAL the source retains for the slot, as a metric; errors only skip the sample. */
 static void session_retained_wal(capture *c, session *s)
 {
@@ -463,9 +485,13 @@ static session_result session_stream(capture *c, session *s, uint64_t start_lsn)
 
     int64_t next_flush = loop_now_ms() + c->o.flush_interval_ms;
     int64_t next_heartbeat = loop_now_ms() + c->o.heartbeat_ms;
-    int64_t next_retained = loop_now_ms();
+    int64_t next_retained = loop_now_ms(), next_nudge = loop_now_ms() + NUDGE_CHECK_MS;
     while (!*c->stop) {
         int64_t now = loop_now_ms();
+        if (!s->nudge_off && !c->in_tx && now >= next_nudge) {
+            session_nudge(c, s);
+            next_nudge = now + NUDGE_CHECK_MS;
+        }
         if (c->o.heartbeat_ms > 0 && !s->heartbeat_off && now >= next_heartbeat) {
             session_heartbeat(c, s);
             next_heartbeat = now + c->o.heartbeat_ms;

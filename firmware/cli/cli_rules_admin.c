@@ -27,7 +27,8 @@ static const char admin_usage[] =
     "pattern is a glob over schema.table (public.users, public.*, *); the first matching active rule\n"
     "applies. A running daemon applies a change at its next transaction boundary. A replay passes\n"
     "dead letters through the rules active then, at the commit of the next transaction captured\n"
-    "from the source (an idle source delays it); one that fails again becomes a new dead letter.\n";
+    "from the source (on an idle source it writes one itself, unless\n"
+    "rules.replay_writes_transaction is off); one that fails again becomes a new dead letter.\n";
 
 typedef struct admin_cli {
     const char *state_dir, *pattern, *file, *comment, *author, *limit, *rule;
@@ -187,7 +188,8 @@ static int admin_replay(store *st, const admin_cli *a)
     printf(".\n");
     if (c.requested)
         printf("The running daemon replays them at the commit of the next transaction it captures from the "
-               "source;\nan idle source delays the replay until something changes there.\n");
+               "source;\non an idle source it writes one within about a second (rules.replay_writes_transaction;\n"
+               "when that is off, an idle source delays the replay until something changes there).\n");
     return c.requested || !c.missing ? CLI_OK : CLI_FAILED;
 }
 

@@ -163,6 +163,7 @@ pipeline *pipeline_start(const config *cfg, const pipeline_deps *deps, char *err
                               .metrics = deps->metrics, .health = h, .db = p->dbname,
                               .sample = deps->rules_sample};
         rules_limits_from_config(cfg, &rd.limits);
+        rd.replay_nudge = config_bool(cfg, "rules.replay_writes_transaction");
         if (rules_sink_create(&rd, &p->rules, err, errlen) < 0)
             goto fail;
         p->has_rules = 1;

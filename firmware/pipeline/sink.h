@@ -39,6 +39,10 @@ typedef struct sink_ops {
     void (*destroy)(void *self);
     /* Optional (NULL: ignored): a dead letter of the open transaction. */
     int (*dead_letter)(void *self, const sink_dead_letter *dl, char *err, size_t errlen);
+    /* Optional (NULL: never): 1 when the sink has work that waits for the next source transaction
+     * (the rules stage's requested replays). Asked between transactions, about once a second; the
+     * capture then writes a transactional logical message so that one arrives on an idle source. */
+    int (*wants_transaction)(void *self);
 } sink_ops;
 
 typedef struct sink {

@@ -10,10 +10,15 @@ static const conf_setting rules_settings[] = {
     {"rules.memory_limit", CONF_INT, "16", 1, 4096, NULL,
      "MiB of memory each rule's sandbox may use; an allocation beyond it fails the call and the "
      "event goes to the dead letters.", NULL},
+    {"rules.replay_writes_transaction", CONF_BOOL, "true", 0, 0, NULL,
+     "When dead letters are requested for replay, write a transactional logical message "
+     "(pg_logical_emit_message) to the source so that a transaction carries the replays within "
+     "about a second even when the source is idle; off: they wait for the next source transaction.",
+     NULL},
 };
 
 const conf_module rules_conf_module = {
-    "rules", "Transformation rules (Lua): the limits of each rule's sandbox.", rules_settings,
+    "rules", "Transformation rules (Lua): the limits of each rule's sandbox, dead-letter replays.", rules_settings,
     COUNT(rules_settings)};
 
 void rules_limits_from_config(const config *cfg, rules_limits *out)

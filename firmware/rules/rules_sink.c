@@ -293,6 +293,16 @@ static int rs_replay(rules_sink *r, const tx_info *tx, char *err, size_t errlen)
     return rc;
 }
 
+/* Replays wait for a source transaction: ask the capture for one while some are requested. */
+static int rs_wants_transaction(void *self)
+{
+    rules_sink *r = self;
+    if (!r->d.replay_nudge)
+        return 0;
+    rs_replay_check(r);
+    return r->replay_pending;
+}
+
 static int rs_commit(void *self, const tx_info *tx, char *err, size_t errlen)
 {
     rules_sink *r = self;
@@ -335,6 +345,7 @@ static const sink_ops rules_sink_ops = {
     .commit = rs_commit,
     .flush = rs_flush,
     .destroy = rs_destroy,
+    .wants_transaction = rs_wants_transaction,
 };
 
 int rules_sink_create(const rules_sink_deps *d, sink *out, char *err, size_t errlen)

@@ -39,6 +39,8 @@ typedef struct rules_sink_deps {
     const char *db;           /* database name, for the dead letters' Debezium JSON */
     rules_sample *sample;     /* recent events for the console's dry runs; may be NULL */
     rules_limits limits;      /* each rule's sandbox (rules.*); zeros: the defaults */
+    int replay_nudge;         /* ask for a source transaction when replays wait (sink.h
+                               * wants_transaction; rules.replay_writes_transaction) */
 } rules_sink_deps;
 
 /* 0, or -1 with the reason in err (the store's active rules do not compile). */

@@ -24,7 +24,8 @@ pg_start
 kafka_mock_start 1
 
 psql_q "CREATE TABLE pay (id int PRIMARY KEY, amount numeric(10,2), note text)"
-sluice_start r kafka.topic_prefix=rp kafka.decimal_handling_mode=string
+# replays wait for a source transaction here (the test makes T itself); section E checks the default
+sluice_start r kafka.topic_prefix=rp kafka.decimal_handling_mode=string rules.replay_writes_transaction=false
 wait_slot_active r 60
 state=$test_tmp/r.state
 rules() { "$SLUICE_BIN" rules "$@" --state-dir "$state"; }
@@ -112,7 +113,7 @@ pass "dead letters on rp.dlq with Kafka Connect's context headers, the other eve
 rules add pay --pattern public.pay --file "$test_tmp/fixed.lua" --activate >/dev/null
 rules dead-letters replay --rule pay >"$test_tmp/replay.out"
 grep -q "^6 dead letter(s) requested for replay" "$test_tmp/replay.out" || fail "replay: $(cat "$test_tmp/replay.out")"
-grep -q "idle source delays" "$test_tmp/replay.out" || fail "replay does not say when: $(cat "$test_tmp/replay.out")"
+grep -q "on an idle source it writes one" "$test_tmp/replay.out" || fail "replay does not say when: $(cat "$test_tmp/replay.out")"
 sluice_kill r
 sluice_start r
 wait_slot_active r 60
@@ -178,5 +179,40 @@ PY
     fail "sluice rules dead-letters: $(cat "$test_tmp/dead.txt")"
 grep -q "dead letter(s) replayed in transaction .*again: PostgreSQL sent it again" "$test_tmp/r.log" ||
     fail "the restarted daemon did not replay T again"
-sluice_stop r
 pass "dead letters replayed after the fix exactly once, into the next transaction, the same way after a crash"
+
+# ---- E: by default a replay does not wait for the source: the daemon writes the transaction ---------
+sluice_stop r
+"$SLUICE_BIN" config unset rules.replay_writes_transaction --state-dir "$state" >/dev/null   # the default
+sluice_start r
+wait_slot_active r 60
+rules activate pay 1 >/dev/null   # the broken version again: one more dead letter
+settle
+psql_q "INSERT INTO pay VALUES (200, -200.50, NULL)"
+wait_slot_confirmed r "$(wal_lsn_num)" 60
+id=$(db "SELECT id FROM dead_letters WHERE replay_state = 'none' AND event_typed IS NOT NULL")
+[ -n "$id" ] || fail "no new dead letter: $(db 'SELECT id, replay_state FROM dead_letters')"
+rules activate pay 2 >/dev/null
+settle
+rules dead-letters replay --id "$id" >/dev/null
+lsn_idle=$(wal_lsn_num)   # nothing is written to the source from here on
+for ((i = 0; i < 150; i++)); do
+    [ "$(db "SELECT replay_state FROM dead_letters WHERE id = $id")" = replayed ] && break
+    sluice_check_alive
+    sleep 0.2
+done
+[ "$(db "SELECT replay_state FROM dead_letters WHERE id = $id")" = replayed ] ||
+    fail "on an idle source the replay did not happen: $(db "SELECT id, replay_state FROM dead_letters WHERE id = $id")"
+kafka_wait_count rp.public.pay 25 30 "$test_tmp/pay.jsonl"   # 24 before, and 200 replayed
+python3 - "$test_tmp/pay.jsonl" "$lsn_idle" <<'PY'
+import json, sys
+vals = [json.loads(json.loads(l)["payload"]) for l in open(sys.argv[1]) if l.strip()]
+got = [v for v in vals if v["after"]["id"] == 200]
+if len(got) != 1 or got[0]["after"]["note"] != "refund v2" or got[0]["source"]["lsn"] <= int(sys.argv[2]):
+    print(f"the replayed event 200: {got}")
+    sys.exit(1)
+PY
+grep -q "wrote a transaction for work that waits for one" "$test_tmp/r.log" || fail "no transaction written for the replay"
+wait_slot_confirmed r "$(wal_lsn_num)" 60
+sluice_stop r
+pass "on an idle source the daemon writes the transaction that carries the replay"
