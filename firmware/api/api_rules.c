@@ -21,6 +21,8 @@
 #include "core/log.h"
 #include "rules/rules_diff.h"
 #include "rules/rules_dryrun.h"
+#include "rules/rules_settings.h"
+#include "store/config.h"
 #include "rules/rules_history.h"
 #include "rules/rules_replay.h"
 #include "rules/rules_sample.h"
@@ -36,6 +38,21 @@
 #define API_REPLAY_IDS_MAX 1000    /* ids one replay request names */
 
 /* Send a JSON value (consumed) with status. */
+
+/* The sandbox limits the pipeline uses (rules.*), so that compiling and dry runs fail where the
+ * pipeline would; the defaults when the settings cannot be read (logged). */
+static void api_rules_limits(api_request *req, rules_limits *lim)
+{
+    char err[512];
+    memset(lim, 0, sizeof *lim);
+    config *cfg = config_load(req->deps->store, err, sizeof err);
+    if (!cfg) {
+        log_error("api", "rules limits: %s (dry runs use the defaults)", err);
+        return;
+    }
+    rules_limits_from_config(cfg, lim);
+    config_destroy(cfg);
+}
 static void api_rules_send(api_request *req, int status, json_t *v)
 {
     buf out = BUF_INIT;
@@ -214,7 +231,9 @@ void api_rules_add_version(api_request *req)
         goto out;
     }
     rules_lookup_ops lookups = rules_store_lookups(req->deps->store);
-    if (rules_dry_run_compile(req->param, source, &lookups, err, sizeof err) < 0) {
+    rules_limits lim;
+    api_rules_limits(req, &lim);
+    if (rules_dry_run_compile(req->param, source, &lim, &lookups, err, sizeof err) < 0) {
         api_rules_fail(req, 422, err, NULL);
         goto out;
     }
@@ -281,8 +300,10 @@ void api_rules_dry_run(api_request *req)
         goto out;
     }
     rules_lookup_ops lookups = rules_store_lookups(req->deps->store);
-    rc = rules_dry_run(req->param, pattern, source, req->deps->rules_sample, &lookups, (size_t)limit, &answer, err,
-                       sizeof err);
+    rules_limits lim;
+    api_rules_limits(req, &lim);
+    rc = rules_dry_run(req->param, pattern, source, req->deps->rules_sample, &lim, &lookups, (size_t)limit, &answer,
+                       err, sizeof err);
     if (rc == -1) {
         api_rules_fail(req, 422, err, NULL);
         goto out;
@@ -347,7 +368,9 @@ void api_rules_activate(api_request *req)
             goto out;
         }
         rules_lookup_ops lookups = rules_store_lookups(req->deps->store);
-        rc = rules_dry_run(req->param, pattern, source, req->deps->rules_sample, &lookups, RULES_DRY_RUN_EVENTS,
+        rules_limits lim;
+        api_rules_limits(req, &lim);
+        rc = rules_dry_run(req->param, pattern, source, req->deps->rules_sample, &lim, &lookups, RULES_DRY_RUN_EVENTS,
                            &answer, err, sizeof err);
         if (rc == -1) {
             snprintf(msg, sizeof msg, "version %lld does not compile, not activated: %.400s", version, err);

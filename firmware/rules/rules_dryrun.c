@@ -8,11 +8,11 @@
 #include "rules/rules_json.h"
 
 /* Load source into a fresh sandbox as the engine does; NULL with err. *has_route when set. */
-static rules_vm *dry_load(const char *name, const char *source, const rules_lookup_ops *lookups, int *has_route,
-                          char *err, size_t errlen)
+static rules_vm *dry_load(const char *name, const char *source, const rules_limits *lim,
+                          const rules_lookup_ops *lookups, int *has_route, char *err, size_t errlen)
 {
     char why[1024];
-    rules_vm *vm = rules_vm_create(NULL, lookups, why, sizeof why);
+    rules_vm *vm = rules_vm_create(lim, lookups, why, sizeof why);
     if (!vm || rules_vm_load(vm, name, source, strlen(source), why, sizeof why) < 0) {
         err_setf(err, errlen, "rule %s: %s", name, why);
         rules_vm_destroy(vm);
@@ -28,10 +28,10 @@ static rules_vm *dry_load(const char *name, const char *source, const rules_look
     return vm;
 }
 
-int rules_dry_run_compile(const char *name, const char *source, const rules_lookup_ops *lookups, char *err,
-                          size_t errlen)
+int rules_dry_run_compile(const char *name, const char *source, const rules_limits *lim,
+                          const rules_lookup_ops *lookups, char *err, size_t errlen)
 {
-    rules_vm *vm = dry_load(name, source, lookups, NULL, err, errlen);
+    rules_vm *vm = dry_load(name, source, lim, lookups, NULL, err, errlen);
     rules_vm_destroy(vm);
     return vm ? 0 : -1;
 }
@@ -112,13 +112,14 @@ static int dry_table_seq(const void *a, const void *b)
 }
 
 int rules_dry_run(const char *name, const char *pattern, const char *source, rules_sample *sample,
-                  const rules_lookup_ops *lookups, size_t max_results, json_t **out, char *err, size_t errlen)
+                  const rules_limits *lim, const rules_lookup_ops *lookups, size_t max_results, json_t **out,
+                  char *err, size_t errlen)
 {
     int has_route = 0;
     rules_sample_event *evs = NULL;
     size_t n = 0, errors = 0, dropped = 0;
     *out = NULL;
-    rules_vm *vm = dry_load(name, source, lookups, &has_route, err, errlen);
+    rules_vm *vm = dry_load(name, source, lim, lookups, &has_route, err, errlen);
     if (!vm)
         return -1;
     if (sample && rules_sample_collect(sample, pattern, &evs, &n) < 0) {

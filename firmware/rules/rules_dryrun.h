@@ -26,13 +26,17 @@
 
 #define RULES_DRY_RUN_EVENTS 1000
 
-/* Compile source as rule name without running it on anything. 0, or -1 with the Lua message. */
-int rules_dry_run_compile(const char *name, const char *source, const rules_lookup_ops *lookups, char *err,
-                          size_t errlen);
+/* Compile source as rule name without running it on anything, in a sandbox with the limits lim
+ * (NULL: the defaults), as the pipeline would. 0, or -1 with the Lua message. */
+int rules_dry_run_compile(const char *name, const char *source, const rules_limits *lim,
+                          const rules_lookup_ops *lookups, char *err, size_t errlen);
 
-/* Run source (rule name, tables matching pattern) on sample (NULL: empty). *out gets the
- * answer. 0; -1 when it does not compile (the Lua message in err); -2 out of memory. */
+/* Run source (rule name, tables matching pattern) on sample (NULL: empty) with the limits lim
+ * (NULL: the defaults; give the pipeline's, rules.*, so that a dry run fails where it would).
+ * *out gets the answer. 0; -1 when it does not compile (the Lua message in err); -2 out of
+ * memory. */
 int rules_dry_run(const char *name, const char *pattern, const char *source, rules_sample *sample,
-                  const rules_lookup_ops *lookups, size_t max_results, json_t **out, char *err, size_t errlen);
+                  const rules_limits *lim, const rules_lookup_ops *lookups, size_t max_results, json_t **out,
+                  char *err, size_t errlen);
 
 #endif

@@ -292,7 +292,7 @@ int main(int argc, char **argv)
     size_t ncols = 0;
 
     json_error_t jerr;
-    root = json_load_file(desc_path, 0, &jerr);
+    root = json_load_file(desc_path, JSON_ALLOW_NUL, &jerr);
     if (!root) {
         snprintf(err, sizeof err, "%s: %s (line %d)", desc_path, jerr.text, jerr.line);
         goto done;

@@ -178,7 +178,7 @@ static void test_dry_run(void **state)
                       "  e.after.email = 'masked'\n"
                       "  return e\n"
                       "end\n";
-    assert_int_equal(rules_dry_run("r", "public.orders", src, s, NULL, 100, &out, err, sizeof err), 0);
+    assert_int_equal(rules_dry_run("r", "public.orders", src, s, NULL, NULL, 100, &out, err, sizeof err), 0);
     assert_int_equal(json_integer_value(json_object_get(out, "events")), 3);
     assert_int_equal(json_integer_value(json_object_get(out, "errors")), 0);
     assert_int_equal(json_integer_value(json_object_get(out, "dropped")), 1);
@@ -203,35 +203,35 @@ static void test_dry_run(void **state)
 
     /* Errors are per event; limit lists fewer but counts all. */
     const char *bad = "function transform(e)\n  if e.after.id ~= 1 then error('no ' .. e.after.id) end\n  return e\nend\n";
-    assert_int_equal(rules_dry_run("r", "public.*", bad, s, NULL, 1, &out, err, sizeof err), 0);
+    assert_int_equal(rules_dry_run("r", "public.*", bad, s, NULL, NULL, 1, &out, err, sizeof err), 0);
     assert_int_equal(json_integer_value(json_object_get(out, "events")), 4);
     assert_int_equal(json_integer_value(json_object_get(out, "errors")), 3);
     assert_true(json_is_true(json_object_get(out, "truncated")));
     assert_int_equal(json_array_size(json_object_get(out, "results")), 1);
     json_decref(out);
-    assert_int_equal(rules_dry_run("r", "public.orders", bad, s, NULL, 10, &out, err, sizeof err), 0);
+    assert_int_equal(rules_dry_run("r", "public.orders", bad, s, NULL, NULL, 10, &out, err, sizeof err), 0);
     json_t *r1 = json_array_get(json_object_get(out, "results"), 1);
     assert_string_equal(json_string_value(json_object_get(r1, "error")), "r:2: no 2");
     assert_true(json_is_null(json_object_get(r1, "after")));
     json_decref(out);
 
     /* A result that is not an event is an error, as in the pipeline. */
-    assert_int_equal(rules_dry_run("r", "public.orders", "function transform(e) return 5 end", s, NULL, 10, &out, err,
+    assert_int_equal(rules_dry_run("r", "public.orders", "function transform(e) return 5 end", s, NULL, NULL, 10, &out, err,
                                    sizeof err),
                      0);
     assert_int_equal(json_integer_value(json_object_get(out, "errors")), 3);
     json_decref(out);
 
     /* Compile errors. */
-    assert_int_equal(rules_dry_run("r", "*", "function transform(e) return e +", s, NULL, 10, &out, err, sizeof err),
+    assert_int_equal(rules_dry_run("r", "*", "function transform(e) return e +", s, NULL, NULL, 10, &out, err, sizeof err),
                      -1);
     assert_null(out);
     assert_non_null(strstr(err, "rule r: r:1:"));
-    assert_int_equal(rules_dry_run_compile("r", "x = 1", NULL, err, sizeof err), -1);
+    assert_int_equal(rules_dry_run_compile("r", "x = 1", NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "transform"));
-    assert_int_equal(rules_dry_run_compile("r", "function transform(e) return e end", NULL, err, sizeof err), 0);
+    assert_int_equal(rules_dry_run_compile("r", "function transform(e) return e end", NULL, NULL, err, sizeof err), 0);
     /* No sample: nothing to run on, still compiled. */
-    assert_int_equal(rules_dry_run("r", "*", "function transform(e) return e end", NULL, NULL, 10, &out, err,
+    assert_int_equal(rules_dry_run("r", "*", "function transform(e) return e end", NULL, NULL, NULL, 10, &out, err,
                                    sizeof err),
                      0);
     assert_int_equal(json_integer_value(json_object_get(out, "events")), 0);
@@ -240,6 +240,32 @@ static void test_dry_run(void **state)
 }
 
 /* route's answers in the dry run: the pipeline's shapes (null, a name, {topic, table}) and checks. */
+/* A dry run uses the limits it is given (the pipeline's): a rule that stays within the default
+ * instruction budget but not within a small one fails there, as it would in the pipeline. */
+static void test_dry_run_limits(void **state)
+{
+    (void)state;
+    char err[1024];
+    json_t *out = NULL;
+    rules_sample *s = sample_of_orders();
+    const char *src = "function transform(e)\n"
+                      "  local n = 0\n"
+                      "  for i = 1, 20000 do n = n + i end\n"
+                      "  return e\n"
+                      "end\n";
+    assert_int_equal(rules_dry_run("r", "public.orders", src, s, NULL, NULL, 10, &out, err, sizeof err), 0);
+    assert_int_equal(json_integer_value(json_object_get(out, "errors")), 0);
+    json_decref(out);
+    rules_limits small = {.instructions = 5000};
+    assert_int_equal(rules_dry_run("r", "public.orders", src, s, &small, NULL, 10, &out, err, sizeof err), 0);
+    assert_int_equal(json_integer_value(json_object_get(out, "errors")), 3);
+    const char *why = json_string_value(json_object_get(json_array_get(json_object_get(out, "results"), 0), "error"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "instruction limit (5000) exceeded"));
+    json_decref(out);
+    rules_sample_destroy(s);
+}
+
 static void test_dry_run_routes(void **state)
 {
     (void)state;
@@ -257,7 +283,7 @@ static void test_dry_run_routes(void **state)
                       "  n = n + 1\n"
                       "  if n == 1 then return {topic = 't', table = 'x'} end\n"
                       "end\n";
-    assert_int_equal(rules_dry_run("r", "public.orders", src, s, NULL, 100, &out, err, sizeof err), 0);
+    assert_int_equal(rules_dry_run("r", "public.orders", src, s, NULL, NULL, 100, &out, err, sizeof err), 0);
     assert_int_equal(json_integer_value(json_object_get(out, "errors")), 0);
     json_t *res = json_object_get(out, "results");
     json_t *routes = json_pack("[O,O,O]", json_object_get(json_array_get(res, 0), "route"),
@@ -275,7 +301,7 @@ static void test_dry_run_routes(void **state)
                       "  if e.after.id == 2 then return 7 end\n"
                       "  return {table = '..'}\n"
                       "end\n";
-    assert_int_equal(rules_dry_run("r", "public.orders", bad, s, NULL, 100, &out, err, sizeof err), 0);
+    assert_int_equal(rules_dry_run("r", "public.orders", bad, s, NULL, NULL, 100, &out, err, sizeof err), 0);
     assert_int_equal(json_integer_value(json_object_get(out, "errors")), 3);
     res = json_object_get(out, "results");
     assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "error")),
@@ -297,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_dry_run),
         cmocka_unit_test(test_dry_run_routes),
+        cmocka_unit_test(test_dry_run_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

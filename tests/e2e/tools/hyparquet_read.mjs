@@ -6,7 +6,8 @@
 // numbers or "NaN" / "Infinity" / "-Infinity" / "-0". Decimals are read twice: exactly (the
 // unscaled integer as hyparquet decodes it, scaled here with BigInt) in rows, and as hyparquet
 // converts them (JavaScript numbers) in decimal_numbers; pages counts the data pages hyparquet
-// decoded per column. Statistics in the metadata are decoded with the same parsers. Errors go to stderr, exit status 1.
+// decoded per column. Statistics in the metadata are decoded with the same parsers, except byte
+// arrays: "hex:<bytes>". Errors go to stderr, exit status 1.
 //   node tests/e2e/tools/hyparquet_read.mjs FILE.parquet
 import { readFile } from "node:fs/promises";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
@@ -53,7 +54,7 @@ function plain(v) {
 }
 
 function jsonable(x) {
-    return JSON.parse(JSON.stringify(x, (k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? hex(v) : v)));
+    return JSON.parse(JSON.stringify(x, (k, v) => (typeof v === "bigint" || typeof v === "number" || v instanceof Uint8Array ? plain(v) : v)));
 }
 
 try {
@@ -63,7 +64,8 @@ try {
         timestampFromMicroseconds: (us) => us.toString(),
         dateFromDays: (days) => days,
     };
-    const metadata = parquetMetadata(file, { parsers });
+    // Byte-array statistics as "hex:..." (hyparquet would decode binary ones as UTF-8 text).
+    const metadata = parquetMetadata(file, { parsers: { ...parsers, stringFromBytes: (b) => "hex:" + hex(b) } });
     // As hyparquet converts everything (decimals to numbers).
     const pages = {};
     const onPage = (p) => (pages[p.pathInSchema[0]] = (pages[p.pathInSchema[0]] || 0) + 1);
