@@ -11,7 +11,8 @@
 // must say that Kafka is not configured.
 // Rules: the Rules view always opens; with SLUICE_RULES_TABLE (a table whose SLUICE_RULES_EVENTS
 // recent events, rows with a text column note, are in the daemon's sample) it writes a rule for
-// it, dry-runs a failing draft (errors shown) and a good one (before/after per event), saves it
+// it, dry-runs a failing draft (errors shown), a routed one (each event's route shown) and a good
+// one (before/after per event), saves it
 // as version 1 and activates it.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -193,6 +194,13 @@ try {
     await page.locator('[data-testid=dry-error]').first().waitFor({ state: 'visible' });
     check((await page.locator('[data-testid=dry-error]').first().textContent()).includes('boom from the browser'),
           'a failing draft: the dry run shows the error of each event');
+    // A draft with route(): each resulting event shows where it would go.
+    await tid('rule-source').fill('function transform(e) return e end\n' +
+                                  'function route(e) return {topic = "audit.exact", table = "audit.notes"} end\n');
+    await tid('rule-dry-run').click();
+    await page.locator('[data-testid=dry-route]').first().waitFor({ state: 'visible' });
+    check((await page.locator('[data-testid=dry-route]').first().textContent()) ===
+          'topic audit.exact, lake table audit.notes', 'a draft with route(): the dry run shows each event\'s route');
     await tid('rule-source').fill('function transform(e)\n  if e.after and e.after.note then\n' +
                                   '    e.after.note = string.upper(e.after.note)\n  end\n  return e\nend\n');
     await tid('rule-dry-run').click();

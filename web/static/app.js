@@ -816,9 +816,20 @@
       else after = side('after' + (x.after.length > 1 ? ' (' + x.after.length + ' events)' : ''),
                         x.after.map(pretty).join('\n'), 'dry-after');
       cols.append(side('before', pretty(x.before), 'dry-before'), after);
+      if (x.route && x.after) cols.append(side('route', x.route.map(describeRoute).join('\n'), 'dry-route'));
       el.append(head, cols);
       list.appendChild(el);
     }
+  }
+
+  // route()'s answer for one resulting event, as the pipeline reads it (rules_route.h).
+  function describeRoute(r) {
+    if (r === null) return "the table's own topic and lake table";
+    if (typeof r === 'string') return 'table ' + r + ' (topic <prefix>.' + r + ')';
+    const parts = [];
+    if (r.topic) parts.push('topic ' + r.topic);
+    if (r.table) parts.push('lake table ' + r.table);
+    return parts.join(', ') || "the table's own topic and lake table";
   }
 
   function draftName() {

@@ -94,8 +94,12 @@ static const void *col_value_bytes(const parquet_column *col, const parquet_valu
 static size_t col_page_estimate(const parquet_column *col)
 {
     size_t n = col->values.len + col->nlevels / 8;
-    if (col->dict_mode)
+    if (col->dict_mode) {
         n += (col->nidx * (size_t)(col->dict_bw ? col->dict_bw : 1) + 7) / 8;
+        /* The chunk's first page may turn out PLAIN (col_flush_page): count its dictionary too. */
+        if (col->dict_data_pages == 0)
+            n += col->dict.plain.len;
+    }
     return n;
 }
 
