@@ -8,6 +8,7 @@
 
 int capture_state_snapshot_done(store *st, const char *slot, int *done, char *err, size_t errlen)
 {
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = NULL;
     sqlite3 *db = store_db(st);
     int rc = -1;
@@ -26,12 +27,14 @@ out:
     if (rc < 0)
         snprintf(err, errlen, "store: %s", sqlite3_errmsg(db));
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }
 
 int capture_state_record(store *st, const char *slot, int done, uint64_t consistent_lsn, char *err,
                          size_t errlen)
 {
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = NULL;
     sqlite3 *db = store_db(st);
     char lsn[18];
@@ -55,5 +58,6 @@ out:
     if (rc < 0)
         snprintf(err, errlen, "store: %s", sqlite3_errmsg(db));
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }

@@ -240,6 +240,7 @@ out:
 static int schema_store_latest(pg_schema *s, const table_def *def, uint32_t *version, int *same,
                                char *err, size_t errlen)
 {
+    store_lock(s->st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = NULL;
     int rc = -1, step;
     *version = 0;
@@ -273,11 +274,13 @@ fail:
     schema_fail(err, errlen, "schema_versions: %s", sqlite3_errmsg(store_db(s->st)));
 out:
     sqlite3_finalize(stmt);
+    store_unlock(s->st);
     return rc;
 }
 
 static int schema_store_record(pg_schema *s, const table_def *def, uint64_t lsn, char *err, size_t errlen)
 {
+    store_lock(s->st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = NULL;
     char lsn_text[18];
     char *cols = columns_json(def);
@@ -309,6 +312,7 @@ fail:
 out:
     sqlite3_finalize(stmt);
     free(cols);
+    store_unlock(s->st);
     return rc;
 }
 

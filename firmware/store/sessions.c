@@ -52,6 +52,7 @@ static int sessions_count_rows(sqlite3_stmt *stmt)
 int sessions_create(store *st, const char *user, time_t now, long ttl,
                     char token[SESSION_TOKEN_LEN + 1])
 {
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = NULL;
     char hash[65];
     int rc = -1;
@@ -75,11 +76,13 @@ out:
     sqlite3_finalize(stmt);
     if (rc < 0)
         memset(token, 0, SESSION_TOKEN_LEN + 1);
+    store_unlock(st);
     return rc;
 }
 
 int sessions_lookup(store *st, const char *token, time_t now, user_info *out)
 {
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = NULL;
     char hash[65];
     int rc = -1;
@@ -119,11 +122,13 @@ int sessions_lookup(store *st, const char *token, time_t now, user_info *out)
     rc = 1;
 out:
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }
 
 int sessions_delete(store *st, const char *token)
 {
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = NULL;
     char hash[65];
     int rc = -1;
@@ -141,11 +146,13 @@ int sessions_delete(store *st, const char *token)
     rc = 0;
 out:
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }
 
 int sessions_delete_user(store *st, const char *user, const char *keep_token)
 {
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = NULL;
     char hash[65] = "";
     int rc = -1;
@@ -161,11 +168,13 @@ int sessions_delete_user(store *st, const char *user, const char *keep_token)
     rc = sessions_count_rows(stmt);
 out:
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }
 
 int sessions_expire(store *st, time_t now)
 {
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = NULL;
     int rc = -1;
     if (sqlite3_prepare_v2(store_db(st), "DELETE FROM sessions WHERE expires_at <= ? RETURNING 1", -1, &stmt,
@@ -175,5 +184,6 @@ int sessions_expire(store *st, time_t now)
     rc = sessions_count_rows(stmt);
 out:
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }

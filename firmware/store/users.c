@@ -167,7 +167,7 @@ int users_create(store *st, const char *name, user_role role, const char *passwo
 {
     sqlite3_stmt *stmt = NULL;
     char *hash = NULL;
-    int rc = -1;
+    int rc = -1, locked = 0;
     if (!users_name_valid(name)) {
         snprintf(err, errlen, "invalid user name (1-%d characters of A-Z a-z 0-9 . _ - @)",
                  USERS_NAME_MAX);
@@ -183,6 +183,8 @@ int users_create(store *st, const char *name, user_role role, const char *passwo
         snprintf(err, errlen, "cannot hash password");
         goto out;
     }
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
+    locked = 1;
     sqlite3 *db = store_db(st);
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO users (name, role, password_hash, must_change, created_at, "
@@ -210,6 +212,8 @@ int users_create(store *st, const char *name, user_role role, const char *passwo
     rc = 0;
 out:
     sqlite3_finalize(stmt);
+    if (locked)
+        store_unlock(st);
     free(hash);
     return rc;
 }
@@ -219,13 +223,15 @@ int users_set_password(store *st, const char *name, const char *password, int mu
 {
     sqlite3_stmt *stmt = NULL;
     char *hash = NULL;
-    int rc = -1;
+    int rc = -1, locked = 0;
     if (users_password_check(password, err, errlen) < 0)
         goto out;
     if (password_hash(password, &hash) < 0) {
         snprintf(err, errlen, "cannot hash password");
         goto out;
     }
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
+    locked = 1;
     sqlite3 *db = store_db(st);
     if (sqlite3_prepare_v2(db,
                            "UPDATE users SET password_hash = ?, must_change = ?, updated_at = ? "
@@ -250,6 +256,8 @@ int users_set_password(store *st, const char *name, const char *password, int mu
     rc = 0;
 out:
     sqlite3_finalize(stmt);
+    if (locked)
+        store_unlock(st);
     free(hash);
     return rc;
 }
@@ -258,12 +266,14 @@ out:
 static void users_sessions_drop(store *st, const char *name)
 {
     sqlite3_stmt *stmt = NULL;
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     if (sqlite3_prepare_v2(store_db(st), "DELETE FROM sessions WHERE user_name = ?", -1, &stmt,
                            NULL) == SQLITE_OK) {
         sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
         sqlite3_step(stmt);
     }
     sqlite3_finalize(stmt);
+    store_unlock(st);
 }
 
 int users_reset_password(store *st, const char *name, char **onetime, char *err, size_t errlen)
@@ -333,6 +343,7 @@ static int users_row(store *st, const char *name, user_info *out, char **hash)
     int rc = -1;
     if (hash)
         *hash = NULL;
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     if (sqlite3_prepare_v2(store_db(st),
                            "SELECT name, role, must_change, password_hash FROM users WHERE name = ?",
                            -1, &stmt, NULL) != SQLITE_OK)
@@ -360,6 +371,7 @@ static int users_row(store *st, const char *name, user_info *out, char **hash)
     rc = 1;
 out:
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }
 

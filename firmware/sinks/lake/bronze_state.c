@@ -37,7 +37,7 @@ static int state_exec(store *st, sqlite3_stmt *stmt, char *err, size_t errlen)
     return rc;
 }
 
-int bronze_state_watermark(store *st, const char *source, const char *table, bronze_pos *out, char *err,
+static int state_watermark(store *st, const char *source, const char *table, bronze_pos *out, char *err,
                            size_t errlen)
 {
     sqlite3_stmt *stmt = state_prepare(
@@ -56,7 +56,7 @@ int bronze_state_watermark(store *st, const char *source, const char *table, bro
     return rc;
 }
 
-int bronze_state_intend(store *st, const char *source, const char *table, const char *key, bronze_pos last,
+static int state_intend(store *st, const char *source, const char *table, const char *key, bronze_pos last,
                         char *err, size_t errlen)
 {
     sqlite3_stmt *stmt = state_prepare(
@@ -77,7 +77,7 @@ int bronze_state_intend(store *st, const char *source, const char *table, const 
     return state_exec(st, stmt, err, errlen);
 }
 
-int bronze_state_done(store *st, const char *source, const char *table, bronze_pos last, char *err,
+static int state_done(store *st, const char *source, const char *table, bronze_pos last, char *err,
                       size_t errlen)
 {
     sqlite3_stmt *stmt = state_prepare(
@@ -120,13 +120,16 @@ int bronze_state_recover(store *st, const char *source, bronze_exists_fn exists,
 {
     state_intent *v = NULL;
     size_t n = 0, cap = 0;
-    int rc = -1, step;
+    int rc = -1, step, locked = 1;
+    store_lock(st);   /* the rows only: not across the object store's answers below */
     sqlite3_stmt *stmt = state_prepare(st,
                                        "SELECT table_name, pending_key, pending_lsn, pending_seq FROM bronze_tables "
                                        "WHERE source = ? AND pending_key IS NOT NULL",
                                        err, errlen);
-    if (!stmt)
+    if (!stmt) {
+        store_unlock(st);
         return -1;
+    }
     sqlite3_bind_text(stmt, 1, source, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (n == cap) {
@@ -152,21 +155,59 @@ int bronze_state_recover(store *st, const char *source, bronze_exists_fn exists,
         err_setf(err, errlen, "bronze state: %s", sqlite3_errmsg(store_db(st)));
         goto out;
     }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    store_unlock(st);
+    locked = 0;
     for (size_t i = 0; i < n; i++) {
         int yes = exists(arg, v[i].key, err, errlen);
         if (yes < 0)
             goto out;
-        if ((yes ? bronze_state_done(st, source, v[i].table, v[i].last, err, errlen)
-                 : state_forget(st, source, v[i].table, err, errlen)) < 0)
+        store_lock(st);
+        int done = yes ? state_done(st, source, v[i].table, v[i].last, err, errlen)
+                       : state_forget(st, source, v[i].table, err, errlen);
+        store_unlock(st);
+        if (done < 0)
             goto out;
     }
     rc = (int)n;
 out:
     sqlite3_finalize(stmt);
+    if (locked)
+        store_unlock(st);
     for (size_t i = 0; i < n; i++) {
         free(v[i].table);
         free(v[i].key);
     }
     free(v);
+    return rc;
+}
+
+/* The store's one SQLite connection is shared by threads (capture, uploader, API): every statement
+ * runs under the store's lock, so that none lands inside another thread's open transaction. */
+int bronze_state_watermark(store *st, const char *source, const char *table, bronze_pos *out, char *err,
+                           size_t errlen)
+{
+    store_lock(st);
+    int rc = state_watermark(st, source, table, out, err, errlen);
+    store_unlock(st);
+    return rc;
+}
+
+int bronze_state_intend(store *st, const char *source, const char *table, const char *key, bronze_pos last,
+                        char *err, size_t errlen)
+{
+    store_lock(st);
+    int rc = state_intend(st, source, table, key, last, err, errlen);
+    store_unlock(st);
+    return rc;
+}
+
+int bronze_state_done(store *st, const char *source, const char *table, bronze_pos last, char *err,
+                      size_t errlen)
+{
+    store_lock(st);
+    int rc = state_done(st, source, table, last, err, errlen);
+    store_unlock(st);
     return rc;
 }
