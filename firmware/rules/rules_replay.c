@@ -49,15 +49,27 @@ static int rp_step(store *st, sqlite3_stmt *stmt, int64_t def, int64_t *out, cha
     return rc;
 }
 
-int64_t rules_replay_counter(store *st)
+/* The single integer sql answers (def when no row), or -1; under the store's lock. */
+static int64_t rp_query_int(store *st, const char *sql, int64_t def)
 {
     int64_t c = -1;
-    sqlite3_stmt *stmt = rp_prepare(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'dead_letter_replays'",
-                                    NULL, 0);
-    if (stmt && rp_step(st, stmt, 0, &c, NULL, 0) < 0)
+    store_lock(st);
+    sqlite3_stmt *stmt = rp_prepare(st, sql, NULL, 0);
+    if (stmt && rp_step(st, stmt, def, &c, NULL, 0) < 0)
         c = -1;
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return c;
+}
+
+int64_t rules_replay_counter(store *st)
+{
+    return rp_query_int(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'dead_letter_replays'", 0);
+}
+
+int64_t rules_replay_requested(store *st)
+{
+    return rp_query_int(st, "SELECT count(*) FROM dead_letters WHERE replay_state = 'requested'", 0);
 }
 
 /* Mark one dead letter by id (lock and transaction held). */
@@ -167,12 +179,15 @@ int rules_replay_assigned(store *st, uint64_t **lsns, size_t *n, char *err, size
     int rc = -1, step;
     *lsns = NULL;
     *n = 0;
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
     sqlite3_stmt *stmt = rp_prepare(st,
                                     "SELECT DISTINCT replay_lsn FROM dead_letters WHERE replay_lsn IS NOT NULL "
                                     "ORDER BY replay_lsn",
                                     err, errlen);
-    if (!stmt)
+    if (!stmt) {
+        store_unlock(st);
         return -1;
+    }
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (count == cap) {
             size_t ncap = cap ? cap * 2 : 16;
@@ -197,6 +212,7 @@ int rules_replay_assigned(store *st, uint64_t **lsns, size_t *n, char *err, size
 out:
     free(v);
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }
 

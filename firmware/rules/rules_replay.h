@@ -34,6 +34,9 @@ int rules_replay_request(store *st, const int64_t *ids, size_t nids, const char 
 /* The counter requests move (0 before any). -1 on a store error. */
 int64_t rules_replay_counter(store *st);
 
+/* How many dead letters are requested and not replayed yet, or -1 when the store cannot say. */
+int64_t rules_replay_requested(store *st);
+
 /* The end LSNs transactions took replays at, ascending (malloc'd). 0, or -1 with err. */
 int rules_replay_assigned(store *st, uint64_t **lsns, size_t *n, char *err, size_t errlen);
 

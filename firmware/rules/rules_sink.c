@@ -364,7 +364,8 @@ int rules_sink_create(const rules_sink_deps *d, sink *out, char *err, size_t err
         return err_setf(err, errlen, "rules: cannot read the dead letters' replays: %s", reason);
     }
     r->replay_counter = rules_replay_counter(d->st);
-    r->replay_pending = 1;   /* requests left by an earlier run are looked for at the first commit */
+    /* requests left by an earlier run are taken at the first commit (when unsure: looked for) */
+    r->replay_pending = rules_replay_requested(d->st) != 0;
     r->lookups = rules_store_lookups(d->st);
     if (d->metrics) {
         r->m_applied = metrics_counter(d->metrics, "sluice_rules_events_total", "Events a rule transformed.", NULL);

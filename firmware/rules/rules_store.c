@@ -29,13 +29,16 @@ static sqlite3_stmt *rs_prepare(store *st, const char *sql, char *err, size_t er
 /* Run sql with text parameters (NULL binds NULL), no rows expected. */
 static int rs_exec(store *st, const char *sql, int n, const char *const *params, char *err, size_t errlen)
 {
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
+    int rc = -1;
     sqlite3_stmt *stmt = rs_prepare(st, sql, err, errlen);
-    if (!stmt)
-        return -1;
-    for (int i = 0; i < n; i++)
-        sqlite3_bind_text(stmt, i + 1, params[i], -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : rs_fail(st, err, errlen);
+    if (stmt) {
+        for (int i = 0; i < n; i++)
+            sqlite3_bind_text(stmt, i + 1, params[i], -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : rs_fail(st, err, errlen);
+    }
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }
 
@@ -43,19 +46,23 @@ static int rs_exec(store *st, const char *sql, int n, const char *const *params,
 static int rs_int(store *st, const char *sql, int n, const char *const *params, int64_t def, int64_t *out, char *err,
                   size_t errlen)
 {
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
+    int rc = -1;
     sqlite3_stmt *stmt = rs_prepare(st, sql, err, errlen);
-    if (!stmt)
-        return -1;
-    for (int i = 0; i < n; i++)
-        sqlite3_bind_text(stmt, i + 1, params[i], -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(stmt), rc = 0;
-    if (step == SQLITE_ROW)
-        *out = sqlite3_column_type(stmt, 0) == SQLITE_NULL ? def : sqlite3_column_int64(stmt, 0);
-    else if (step == SQLITE_DONE)
-        *out = def;
-    else
-        rc = rs_fail(st, err, errlen);
+    if (stmt) {
+        for (int i = 0; i < n; i++)
+            sqlite3_bind_text(stmt, i + 1, params[i], -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(stmt);
+        rc = 0;
+        if (step == SQLITE_ROW)
+            *out = sqlite3_column_type(stmt, 0) == SQLITE_NULL ? def : sqlite3_column_int64(stmt, 0);
+        else if (step == SQLITE_DONE)
+            *out = def;
+        else
+            rc = rs_fail(st, err, errlen);
+    }
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }
 
@@ -244,20 +251,24 @@ static int rs_lookup(void *arg, const char *table, const char *key, char **out, 
 {
     store *st = arg;
     *out = NULL;
+    store_lock(st);   /* the shared connection: not inside another thread's transaction */
+    int rc = -1;
     sqlite3_stmt *stmt = rs_prepare(st, "SELECT value FROM reference_data WHERE table_name = ?1 AND key = ?2", err,
                                     errlen);
-    if (!stmt)
-        return -1;
-    sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-    int step = sqlite3_step(stmt), rc = 0;
-    if (step == SQLITE_ROW) {
-        if (!(*out = strdup((const char *)sqlite3_column_text(stmt, 0))))
-            rc = err_setf(err, errlen, "out of memory");
-    } else if (step != SQLITE_DONE) {
-        rc = rs_fail(st, err, errlen);
+    if (stmt) {
+        sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+        int step = sqlite3_step(stmt);
+        rc = 0;
+        if (step == SQLITE_ROW) {
+            if (!(*out = strdup((const char *)sqlite3_column_text(stmt, 0))))
+                rc = err_setf(err, errlen, "out of memory");
+        } else if (step != SQLITE_DONE) {
+            rc = rs_fail(st, err, errlen);
+        }
     }
     sqlite3_finalize(stmt);
+    store_unlock(st);
     return rc;
 }
 

@@ -28,6 +28,8 @@ COLUMNS = [
     ("i64", "int64", True, 0, 0),
     ("f32", "float", True, 0, 0),
     ("f64", "double", True, 0, 0),
+    ("f64z", "double", True, 0, 0),   # zero is the min: written as -0.0
+    ("f32z", "float", True, 0, 0),    # zero is the max: written as +0.0
     ("dec9", "decimal", True, 9, 2),
     ("dec18", "decimal", True, 18, 6),
     ("dec38", "decimal", True, 38, 10),
@@ -43,6 +45,7 @@ COLUMNS = [
     ("nulls_i", "int64", True, 0, 0),
     ("req_s", "string", False, 0, 0),
     ("req_dec", "decimal", False, 38, 0),
+    ("grow", "int64", False, 0, 0),   # each value 8 times: a dictionary that pays and keeps growing
 ]
 
 DUCK_TYPES = {
@@ -93,6 +96,10 @@ def gen_value(rng, name, typ, prec, scale, row):
         return [2**31 - 1, -2**31, 0][row] if row < 3 else rng.randint(-2**31, 2**31 - 1)
     if typ == "int64":
         return [2**63 - 1, -2**63, 0][row] if row < 3 else rng.choice([rng.randint(-2**63, 2**63 - 1), rng.randint(-5, 5)])
+    if name == "f64z":
+        return rng.choice([0.0, -0.0, 1.5, 2.5, float("nan")])
+    if name == "f32z":
+        return rng.choice([0.0, -0.0, -1.5, float("nan")])
     if typ == "float":
         special = [3.4028234663852886e38, -3.4028234663852886e38, -0.0, 0.0, float("inf"), float("-inf"),
                    float("nan"), 1.401298464324817e-45]
@@ -108,7 +115,7 @@ def gen_value(rng, name, typ, prec, scale, row):
     if typ == "string":
         if name == "req_s":
             return rng.choice(WORDS[:6]) + str(row % 7)
-        return [WORDS[12] + "z", "", "\U0010ffff"][row] if row < 3 else rng.choice(WORDS) + rng.choice(["", str(rng.randint(0, 20))])
+        return [WORDS[12] + "z", "", "\U0010ffff"][row] if row < 3 else rng.choice(WORDS) + rng.choice(["", "", "", str(rng.randint(0, 9))])
     if typ == "binary":
         if row == 3:
             return bytes(rng.getrandbits(8) for _ in range(300_000)).hex()   # large: past the page size
@@ -147,6 +154,8 @@ def make_rows(seed, n):
         for name, typ, optional, prec, scale in COLUMNS:
             if name == "id":
                 row.append(r)
+            elif name == "grow":
+                row.append(r // 8)
             elif name.startswith("nulls_"):
                 row.append(None)
             elif optional and r >= 8 and rng.random() < 0.25:
@@ -164,12 +173,12 @@ def cases():
         for dictionary in (True, False):
             out[f"all_{codec}_{'dict' if dictionary else 'plain'}"] = {
                 "rows": rows, "options": {"codec": codec, "dictionary": dictionary, "row_group_bytes": 96 * 1024,
-                                          "page_bytes": 4096}, "several": True, "dict_columns": ("s", "req_s")}
-    out["defaults_zstd"] = {"rows": rows, "options": {}, "several": False, "dict_columns": ("s", "req_s")}
+                                          "page_bytes": 4096}, "several": True, "dict_columns": ("s", "req_s", "grow")}
+    out["defaults_zstd"] = {"rows": rows, "options": {}, "several": False, "dict_columns": ("s", "req_s", "grow")}
     # A dictionary that fills up: the chunk's first pages use it, later ones are PLAIN.
     out["dict_fallback_snappy"] = {"rows": rows, "options": {"codec": "snappy", "dictionary": True,
                                                              "dictionary_bytes": 512, "page_bytes": 1024}, "several": False,
-                                    "dict_columns": ("req_s",), "mixed": True}
+                                    "dict_columns": ("grow",), "mixed": True}
     out["empty_zstd"] = {"rows": [], "options": {"codec": "zstd"}, "several": False}
     return out
 

@@ -11,7 +11,12 @@
  * binary: a hex string; uuid: "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
  * The file is written to OUT.parquet.tmp and renamed at the end: on any error (reported as
  * "parquet_write: row N: <reason>", exit status 1) no OUT.parquet exists. --info writes what the
- * writer reports at close (rows, bytes, row groups, per column counts and bounds) as JSON. */
+ * writer reports at close (rows, bytes, row groups, per column counts and bounds) as JSON.
+ *   parquet_write --bench ROWS OUT.parquet [--codec C] [--runs R]
+ * writes the benchmark table of bench/parquet_write.sh instead (10 nullable columns of an orders
+ * table, values computed from the row number exactly as the script's DuckDB query computes them)
+ * R times (default 3) and prints "rows=N best_s=... runs_s=... rows_per_s=... bytes=..." (time
+ * from the first row generated to the footer written, generation included, as in DuckDB's COPY). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -262,8 +268,142 @@ static int write_info(const char *path, const parquet_file_info *info, const par
     return rc;
 }
 
+/* ---- --bench ------------------------------------------------------------------------------- */
+
+static const parquet_column_def bench_cols[] = {
+    {.name = "id", .field_id = 1, .type = PARQUET_TYPE_INT64, .optional = true},
+    {.name = "customer_id", .field_id = 2, .type = PARQUET_TYPE_INT32, .optional = true},
+    {.name = "email", .field_id = 3, .type = PARQUET_TYPE_STRING, .optional = true},
+    {.name = "amount", .field_id = 4, .type = PARQUET_TYPE_DECIMAL, .precision = 12, .scale = 2, .optional = true},
+    {.name = "status", .field_id = 5, .type = PARQUET_TYPE_STRING, .optional = true},
+    {.name = "created_at", .field_id = 6, .type = PARQUET_TYPE_TIMESTAMPTZ, .optional = true},
+    {.name = "paid", .field_id = 7, .type = PARQUET_TYPE_BOOLEAN, .optional = true},
+    {.name = "quantity", .field_id = 8, .type = PARQUET_TYPE_INT32, .optional = true},
+    {.name = "score", .field_id = 9, .type = PARQUET_TYPE_DOUBLE, .optional = true},
+    {.name = "note", .field_id = 10, .type = PARQUET_TYPE_STRING, .optional = true},
+};
+
+/* Decimal digits of v after prefix into out; returns the length. */
+static size_t bench_text(char *out, const char *prefix, size_t plen, uint64_t v, const char *suffix, size_t slen)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, prefix, plen);
+    size_t len = plen;
+    while (n)
+        out[len++] = digits[--n];
+    memcpy(out + len, suffix, slen);
+    return len + slen;
+}
+
+static double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int bench_run(uint64_t nrows, const char *path, parquet_compression codec, double *secs, uint64_t *bytes,
+                     char *err, size_t errlen)
+{
+    static const char *const statuses[] = {"pending", "paid", "shipped", "delivered", "cancelled"};
+    int rc = -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    parquet_options o;
+    parquet_options_default(&o);
+    o.compression = codec;
+    parquet_schema s = {bench_cols, sizeof bench_cols / sizeof bench_cols[0]};
+    parquet_output out = {parquet_output_fd_write, &fd};
+    double t0 = bench_now();
+    parquet_writer *w = parquet_writer_create(&s, &o, &out, err, errlen);
+    if (!w)
+        goto done;
+    char email[64], note[32];
+    parquet_value row[10];
+    for (uint64_t i = 0; i < nrows; i++) {
+        size_t elen = bench_text(email, "user", 4, i % 50000, "@example.com", 12);
+        size_t nlen = bench_text(note, "note ", 5, i % 1000, "", 0);
+        const char *st = statuses[i % 5];
+        row[0] = parquet_value_int64((int64_t)i);
+        row[1] = parquet_value_int32((int32_t)((i * 7919) % 100000));
+        row[2] = parquet_value_bytes(email, elen);
+        row[3] = parquet_value_decimal64((int64_t)((i * 37) % 1000000));
+        row[4] = parquet_value_bytes(st, strlen(st));
+        row[5] = parquet_value_int64(1700000000000000 + (int64_t)i * 1000003);
+        row[6] = parquet_value_bool(i % 3 == 0);
+        row[7] = parquet_value_int32((int32_t)(i % 100 + 1));
+        row[8] = parquet_value_double((double)(i % 1000) * 0.5);
+        row[9] = i % 10 == 0 ? parquet_value_null() : parquet_value_bytes(note, nlen);
+        if (parquet_writer_write_row(w, row, err, errlen) < 0)
+            goto done;
+    }
+    parquet_file_info info;
+    if (parquet_writer_close(w, &info, err, errlen) < 0)
+        goto done;
+    *secs = bench_now() - t0;
+    *bytes = info.bytes;
+    rc = 0;
+done:
+    parquet_writer_destroy(w);
+    close(fd);
+    return rc;
+}
+
+static int bench_main(int argc, char **argv)
+{
+    uint64_t nrows = 0;
+    const char *path = NULL, *codec_name = "snappy";
+    int runs = 3;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--bench") == 0 && i + 1 < argc)
+            nrows = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--codec") == 0 && i + 1 < argc)
+            codec_name = argv[++i];
+        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else
+            path = argv[i];
+    }
+    parquet_compression codec;
+    if (!nrows || !path || runs < 1 || parquet_compression_parse(codec_name, &codec) < 0) {
+        fprintf(stderr, "usage: parquet_write --bench ROWS OUT.parquet [--codec none|snappy|zstd] [--runs R]\n");
+        return 2;
+    }
+    char err[512] = "";
+    double best = 0;
+    uint64_t bytes = 0;
+    buf all = BUF_INIT;
+    for (int r = 0; r < runs; r++) {
+        double secs;
+        if (bench_run(nrows, path, codec, &secs, &bytes, err, sizeof err) < 0) {
+            fprintf(stderr, "parquet_write: %s\n", err);
+            buf_free(&all);
+            return 1;
+        }
+        if (r == 0 || secs < best)
+            best = secs;
+        buf_printf(&all, "%s%.3f", r ? "," : "", secs);
+    }
+    printf("rows=%llu best_s=%.3f runs_s=%s rows_per_s=%.0f bytes=%llu\n", (unsigned long long)nrows, best, all.data,
+           (double)nrows / best, (unsigned long long)bytes);
+    buf_free(&all);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--bench") == 0)
+            return bench_main(argc, argv);
+    }
     const char *desc_path = NULL, *out_path = NULL, *info_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--info") == 0 && i + 1 < argc)

@@ -123,10 +123,22 @@ static void col_indices_to_plain(parquet_column *col)
     col->dict_mode = false;
 }
 
+/* A dictionary pays when values repeat: on average at least PARQUET_DICT_MIN_REPEAT times in
+ * the chunk's first page (checked at its first DICT_CHECKPOINT values, then when it is cut).
+ * High-cardinality columns stay PLAIN, which is smaller once compressed and much faster to write
+ * (no hash table far bigger than the caches). */
+#define PARQUET_DICT_MIN_REPEAT 4
+#define DICT_CHECKPOINT 4096
+
+static bool col_dict_pays(const parquet_column *col)
+{
+    return col->dict.count * PARQUET_DICT_MIN_REPEAT <= col->nidx;
+}
+
 static int col_flush_page(parquet_column *col, char *err, size_t errlen)
 {
-    /* A chunk's first page decides whether its dictionary pays: not when most values differ. */
-    if (col->dict_mode && col->dict_data_pages == 0 && col->plain_data_pages == 0 && col->dict.count * 2 > col->nidx)
+    /* A chunk's first page decides whether its dictionary pays (see col_dict_pays). */
+    if (col->dict_mode && col->dict_data_pages == 0 && !col_dict_pays(col))
         col_indices_to_plain(col);
     bool dict = col->dict_mode && col->nidx > 0;
     buf *body = &col->body;
@@ -149,10 +161,9 @@ static int col_flush_page(parquet_column *col, char *err, size_t errlen)
     } else {
         buf_append(body, col->values.data, col->values.len);
     }
-    const buf *payload = body;
     if (parquet_codec_compress(col->codec, body->data, body->len, &col->packed, err, errlen) < 0)
         return -1;
-    payload = &col->packed;
+    const buf *payload = &col->packed;
 
     buf min = BUF_INIT, max = BUF_INIT;
     parquet_stats_bytes sb = {.null_count = (int64_t)col->page_stats.nulls};
@@ -212,7 +223,9 @@ int parquet_column_add(parquet_column *col, const parquet_value *v, char *err, s
             if (col->nidx == col->idx_cap)
                 col->idx = col_grow(col->idx, &col->idx_cap, sizeof *col->idx);
             col->idx[col->nidx++] = i;
-            if (col->dict.plain.len > col->opts.dict_bytes) {
+            if (col->nidx == DICT_CHECKPOINT && col->dict_data_pages == 0 && !col_dict_pays(col)) {
+                col_indices_to_plain(col);
+            } else if (col->dict.plain.len > col->opts.dict_bytes) {
                 /* The dictionary is full: this page keeps it, the rest of the chunk is PLAIN. */
                 if (col_flush_page(col, err, errlen) < 0)
                     return -1;

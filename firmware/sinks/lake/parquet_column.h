@@ -2,8 +2,9 @@
  * (PLAIN bytes or dictionary indices) and definition levels, the open row group's finished
  * pages (compressed, with their headers), the chunk's dictionary, and statistics per page,
  * chunk and file. Pages are cut at about page_bytes; the dictionary is abandoned for PLAIN when
- * it passes dict_bytes (later pages of the chunk) or when the first page shows that most values
- * are distinct (that page is re-encoded, the chunk gets no dictionary). Memory: one page, one
+ * it passes dict_bytes (later pages of the chunk) or when the chunk's first values show that
+ * values repeat less than 4 times on average (those values are re-encoded, the chunk gets no
+ * dictionary: see col_dict_pays in parquet_column.c). Memory: one page, one
  * dictionary and the row group's compressed pages of this column.
  * Ownership: the column borrows def (kept alive by the writer) and codec. */
 #ifndef SLUICE_SINKS_LAKE_PARQUET_COLUMN_H

@@ -2,6 +2,7 @@
  * full and doubles when it would not. */
 #include "sinks/lake/parquet_dict.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,17 +57,28 @@ static void *dict_xrealloc(void *p, size_t n)
 
 static void dict_rehash(parquet_dict *d, size_t nslots)
 {
-    free(d->slots);
+    struct parquet_dict_slot *old = d->slots;
+    size_t nold = d->nslots;
     d->slots = calloc(nslots, sizeof *d->slots);
     if (!d->slots)
         abort();
     d->nslots = nslots;
-    for (size_t i = 0; i < d->count; i++) {
-        size_t s = d->entries[i].hash & (nslots - 1);
-        while (d->slots[s])
+    for (size_t i = 0; i < nold; i++) {
+        if (!old[i].index1)
+            continue;
+        size_t s = old[i].hash & (nslots - 1);
+        while (d->slots[s].index1)
             s = (s + 1) & (nslots - 1);
-        d->slots[s] = (uint32_t)i + 1;
+        d->slots[s] = old[i];
     }
+    free(old);
+}
+
+/* The slot key: short fixed-width keys themselves (one memory access per lookup), else their
+ * offset in plain (the entry's bytes, found at the next access). */
+static inline bool dict_inline(const parquet_dict *d, size_t len)
+{
+    return !d->byte_array && len <= 8;
 }
 
 uint32_t parquet_dict_insert(parquet_dict *d, const void *key, size_t len)
@@ -74,14 +86,30 @@ uint32_t parquet_dict_insert(parquet_dict *d, const void *key, size_t len)
     if ((d->count + 1) * 2 > d->nslots)
         dict_rehash(d, d->nslots ? d->nslots * 2 : 1024);
     uint32_t h = dict_hash(key, len);
+    bool in = dict_inline(d, len);
+    uint64_t k = 0;
+    if (in)
+        memcpy(&k, key, len);
     size_t mask = d->nslots - 1, s = h & mask;
     for (;;) {
-        uint32_t slot = d->slots[s];
-        if (!slot)
+        const struct parquet_dict_slot *slot = &d->slots[s];
+        if (!slot->index1)
             break;
-        const parquet_dict_entry *e = &d->entries[slot - 1];
-        if (e->hash == h && e->len == len && memcmp(d->plain.data + e->off, key, len) == 0)
-            return slot - 1;
+        if (slot->hash == h) {
+            if (in) {
+                if (slot->key == k)
+                    return slot->index1 - 1;
+            } else {
+                const char *p = d->plain.data + slot->key;
+                uint32_t plen;
+                if (d->byte_array)
+                    memcpy(&plen, p - 4, 4);
+                else
+                    plen = d->entries[slot->index1 - 1].len;
+                if (plen == len && memcmp(p, key, len) == 0)
+                    return slot->index1 - 1;
+            }
+        }
         s = (s + 1) & mask;
     }
     if (d->count == d->cap) {
@@ -97,6 +125,8 @@ uint32_t parquet_dict_insert(parquet_dict *d, const void *key, size_t len)
     e->len = (uint32_t)len;
     e->hash = h;
     buf_append(&d->plain, key, len);
-    d->slots[s] = (uint32_t)d->count + 1;
+    d->slots[s].hash = h;
+    d->slots[s].index1 = (uint32_t)d->count + 1;
+    d->slots[s].key = in ? k : e->off;
     return (uint32_t)d->count++;
 }

@@ -23,7 +23,11 @@ typedef struct parquet_dict {
     buf plain;                   /* the dictionary page body */
     parquet_dict_entry *entries; /* by index */
     size_t count, cap;
-    uint32_t *slots;             /* hash table: 0 empty, else index + 1 */
+    struct parquet_dict_slot {   /* hash table: index1 0 = empty */
+        uint32_t hash;
+        uint32_t index1;         /* index + 1 */
+        uint64_t key;            /* keys of up to 8 bytes (fixed width) inline, else the offset in plain */
+    } *slots;
     size_t nslots;
 } parquet_dict;
 

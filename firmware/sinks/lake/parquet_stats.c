@@ -72,6 +72,29 @@ static void stats_set(parquet_value *dst, buf *store, const parquet_value *v)
 
 static void stats_bound(parquet_stats *s, const parquet_column_def *c, const parquet_value *v)
 {
+    /* Fast paths for the fixed-width kinds (no copies, no generic compare). */
+#define STATS_FIXED(field)                                                                                       \
+    if (s->has_minmax) {                                                                                         \
+        if (v->v.field < s->min.v.field)                                                                         \
+            s->min = *v;                                                                                         \
+        else if (v->v.field > s->max.v.field)                                                                    \
+            s->max = *v;                                                                                         \
+        return;                                                                                                  \
+    }
+    switch (v->kind) {
+    case PARQUET_VALUE_INT32:
+        STATS_FIXED(i32)
+        break;
+    case PARQUET_VALUE_INT64:
+        STATS_FIXED(i64)
+        break;
+    case PARQUET_VALUE_DOUBLE:
+        STATS_FIXED(f64)
+        break;
+    default:
+        break;
+    }
+#undef STATS_FIXED
     if (!s->has_minmax) {
         stats_set(&s->min, &s->min_buf, v);
         stats_set(&s->max, &s->max_buf, v);

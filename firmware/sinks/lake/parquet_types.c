@@ -29,62 +29,6 @@ static pq_i128 dec_pow10(int p)
     return v;
 }
 
-parquet_value parquet_value_null(void)
-{
-    parquet_value v = {.kind = PARQUET_VALUE_NULL};
-    return v;
-}
-
-parquet_value parquet_value_bool(bool b)
-{
-    parquet_value v = {.kind = PARQUET_VALUE_BOOL, .v.b = b};
-    return v;
-}
-
-parquet_value parquet_value_int32(int32_t x)
-{
-    parquet_value v = {.kind = PARQUET_VALUE_INT32, .v.i32 = x};
-    return v;
-}
-
-parquet_value parquet_value_int64(int64_t x)
-{
-    parquet_value v = {.kind = PARQUET_VALUE_INT64, .v.i64 = x};
-    return v;
-}
-
-parquet_value parquet_value_float(float x)
-{
-    parquet_value v = {.kind = PARQUET_VALUE_FLOAT, .v.f32 = x};
-    return v;
-}
-
-parquet_value parquet_value_double(double x)
-{
-    parquet_value v = {.kind = PARQUET_VALUE_DOUBLE, .v.f64 = x};
-    return v;
-}
-
-parquet_value parquet_value_bytes(const void *ptr, size_t len)
-{
-    parquet_value v = {.kind = PARQUET_VALUE_BYTES};
-    v.v.bytes.ptr = ptr;
-    v.v.bytes.len = len;
-    return v;
-}
-
-parquet_value parquet_value_decimal(parquet_decimal d)
-{
-    parquet_value v = {.kind = PARQUET_VALUE_DECIMAL, .v.dec = d};
-    return v;
-}
-
-parquet_value parquet_value_decimal64(int64_t unscaled)
-{
-    parquet_decimal d = {unscaled < 0 ? -1 : 0, (uint64_t)unscaled};
-    return parquet_value_decimal(d);
-}
-
 static const char *const type_names[] = {
     [PARQUET_TYPE_BOOLEAN] = "boolean", [PARQUET_TYPE_INT32] = "int32",
     [PARQUET_TYPE_INT64] = "int64",     [PARQUET_TYPE_FLOAT] = "float",
@@ -253,13 +197,15 @@ int parquet_value_check(const parquet_column_def *c, const parquet_value *v, cha
     case PARQUET_TYPE_STRING:
         if (v->v.bytes.len && !v->v.bytes.ptr)
             return err_setf(err, errlen, "column %s: NULL data pointer", c->name);
+        if (v->v.bytes.len > PARQUET_MAX_VALUE_BYTES)
+            return err_setf(err, errlen, "column %s: value of %zu bytes is too large", c->name, v->v.bytes.len);
         if (!parquet_utf8_valid(v->v.bytes.ptr, v->v.bytes.len))
             return err_setf(err, errlen, "column %s: string is not valid UTF-8", c->name);
         break;
     case PARQUET_TYPE_BINARY:
         if (v->v.bytes.len && !v->v.bytes.ptr)
             return err_setf(err, errlen, "column %s: NULL data pointer", c->name);
-        if (v->v.bytes.len > INT32_MAX)
+        if (v->v.bytes.len > PARQUET_MAX_VALUE_BYTES)
             return err_setf(err, errlen, "column %s: value of %zu bytes is too large", c->name, v->v.bytes.len);
         break;
     case PARQUET_TYPE_UUID:

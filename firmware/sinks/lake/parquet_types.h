@@ -88,15 +88,53 @@ typedef struct parquet_value {
 } parquet_value;
 
 /* Constructors, for readable call sites. */
-parquet_value parquet_value_null(void);
-parquet_value parquet_value_bool(bool b);
-parquet_value parquet_value_int32(int32_t v);
-parquet_value parquet_value_int64(int64_t v);
-parquet_value parquet_value_float(float v);
-parquet_value parquet_value_double(double v);
-parquet_value parquet_value_bytes(const void *ptr, size_t len);
-parquet_value parquet_value_decimal(parquet_decimal d);
-parquet_value parquet_value_decimal64(int64_t unscaled);
+static inline parquet_value parquet_value_null(void)
+{
+    parquet_value v = {.kind = PARQUET_VALUE_NULL};
+    return v;
+}
+static inline parquet_value parquet_value_bool(bool b)
+{
+    parquet_value v = {.kind = PARQUET_VALUE_BOOL, .v.b = b};
+    return v;
+}
+static inline parquet_value parquet_value_int32(int32_t x)
+{
+    parquet_value v = {.kind = PARQUET_VALUE_INT32, .v.i32 = x};
+    return v;
+}
+static inline parquet_value parquet_value_int64(int64_t x)
+{
+    parquet_value v = {.kind = PARQUET_VALUE_INT64, .v.i64 = x};
+    return v;
+}
+static inline parquet_value parquet_value_float(float x)
+{
+    parquet_value v = {.kind = PARQUET_VALUE_FLOAT, .v.f32 = x};
+    return v;
+}
+static inline parquet_value parquet_value_double(double x)
+{
+    parquet_value v = {.kind = PARQUET_VALUE_DOUBLE, .v.f64 = x};
+    return v;
+}
+static inline parquet_value parquet_value_bytes(const void *ptr, size_t len)
+{
+    parquet_value v = {.kind = PARQUET_VALUE_BYTES};
+    v.v.bytes.ptr = ptr;
+    v.v.bytes.len = len;
+    return v;
+}
+static inline parquet_value parquet_value_decimal(parquet_decimal d)
+{
+    parquet_value v = {.kind = PARQUET_VALUE_DECIMAL, .v.dec = d};
+    return v;
+}
+static inline parquet_value parquet_value_decimal64(int64_t unscaled)
+{
+    parquet_decimal d = {unscaled < 0 ? -1 : 0, (uint64_t)unscaled};
+    return parquet_value_decimal(d);
+}
 
 /* "boolean", "decimal", "timestamptz", ... and back (0 or -1). */
 const char *parquet_type_name(parquet_type t);
@@ -114,8 +152,12 @@ int parquet_decimal_fixed_bytes(int precision);
 
 /* A column definition is usable (name set, decimal precision/scale in range). 0 or -1 with err. */
 int parquet_column_def_check(const parquet_column_def *c, char *err, size_t errlen);
+/* The largest string or binary value: a page (one value and what precedes it) must stay below
+ * 2 GiB, Parquet's page size limit. */
+#define PARQUET_MAX_VALUE_BYTES ((size_t)1 << 30)
+
 /* A value fits its column (kind, null in a required column, decimal precision, UTF-8 strings,
- * UUID length). 0 or -1 with the reason (naming the column) in err. */
+ * UUID length, at most PARQUET_MAX_VALUE_BYTES). 0 or -1 with the reason (naming the column). */
 int parquet_value_check(const parquet_column_def *c, const parquet_value *v, char *err, size_t errlen);
 
 /* Decimal text ("-123.45", "1e3" not accepted) to the unscaled value at scale; more fraction

@@ -33,6 +33,7 @@ struct parquet_writer {
 
     uint64_t offset;          /* bytes written */
     uint64_t rows, rg_rows;
+    size_t unchecked_bytes;   /* value bytes added since the row group's size was last summed */
     writer_row_group *groups;
     uint64_t *group_offsets;
     size_t ngroups, groups_cap;
@@ -227,15 +228,22 @@ int parquet_writer_write_row(parquet_writer *w, const parquet_value *row, char *
         if (parquet_value_check(&w->defs[i], &row[i], err, errlen) < 0)
             return -1;
     }
+    size_t approx = 0;
     for (size_t i = 0; i < n; i++) {
-        char why[256] = "";
+        char why[256];
         if (parquet_column_add(&w->cols[i], &row[i], why, sizeof why) < 0)
             return writer_fail(w, why, err, errlen);
+        approx += row[i].kind == PARQUET_VALUE_BYTES ? row[i].v.bytes.len + 4 : 8;
     }
     w->rows++;
     w->rg_rows++;
-    if (parquet_writer_bytes_buffered(w) >= w->opts.row_group_bytes)
-        return writer_cut_row_group(w, err, errlen);
+    /* Sum the columns' buffers every 64 rows, or sooner after large values. */
+    w->unchecked_bytes += approx;
+    if (w->rg_rows % 64 == 0 || w->unchecked_bytes >= 65536) {
+        w->unchecked_bytes = 0;
+        if (parquet_writer_bytes_buffered(w) >= w->opts.row_group_bytes)
+            return writer_cut_row_group(w, err, errlen);
+    }
     return 0;
 }
 

@@ -29,7 +29,7 @@ typedef struct parquet_options {
     parquet_compression compression;   /* PARQUET_COMPRESSION_NONE / _SNAPPY / _ZSTD */
     int compression_level;             /* zstd; 0: 3 */
     bool dictionary;                   /* dictionary-encode columns (not booleans) */
-    size_t row_group_bytes;            /* 0: 128 MiB */
+    size_t row_group_bytes;            /* 0: 128 MiB (checked every 64 rows or 64 KiB of values) */
     size_t page_bytes;                 /* 0: 1 MiB */
     size_t dictionary_bytes;           /* a chunk's dictionary falls back to PLAIN past this; 0: 1 MiB */
     size_t stats_bytes;                /* longer byte-array bounds are truncated; 0: 64 */
