@@ -2,8 +2,10 @@
 # rules_overhead: what a Lua rule costs per event. Builds tests/tools/rules_bench (Release), which
 # applies rule sets through the rules engine to N insert events of a 10-column table (distinct
 # rows typed by the capture's own parser) and measures thread CPU and wall time, best of R runs:
-# no rule for the table, the identity rule (marshalling alone), lua/pii_mask.lua and the 4-step
-# rules of bench/rules/, then a breakdown (marshal push, transform call, pull). The peer runs the
+# no rule for the table, the identity rule (marshalling alone), lua/pii_mask.lua, the 4-step
+# rules of bench/rules/ in Lua, and (f) the 4-step rule of the issue's contract (rename, cast,
+# mask, add) as native steps (rules_bench first checks that (f) gives the same rows as the same
+# steps written with the sluice helpers), then a breakdown (marshal push, transform call, pull). The peer runs the
 # same 4-step function under the stock lua5.4 interpreter over Lua tables built beforehand (no
 # marshalling); the script first checks that both produce identical rows. Prints the Markdown
 # tables of docs/BENCHMARKS.md ("Rules overhead") and the ratio to the peer. No PostgreSQL needed.
@@ -77,8 +79,11 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$tmp/peer.txt"; }
 ns_of() { awk -F'|' -v k="$1" 'index($2, k) == 2 { gsub(/ /, "", $4); print $4; exit }' "$tmp/sluice.md"; }
 peer_ns=$(field net_ns_per_event)
 peer_eps=$(field events_per_s)
-d_ns=$(ns_of "(d)") e_ns=$(ns_of "(e)")
-[ -n "$peer_ns" ] && [ -n "$d_ns" ] || die "could not read the results"
+d_ns=$(ns_of "(d)") e_ns=$(ns_of "(e)") f_ns=$(ns_of "(f)")
+[ -n "$peer_ns" ] && [ -n "$d_ns" ] && [ -n "$f_ns" ] || die "could not read the results"
+grep -q '(f) native steps and the sluice helpers give identical rows' "$tmp/sluice.err" ||
+    die "rules_bench did not check (f) against the helpers"
+say "cross-check: (f) native steps and the sluice helpers produce identical rows"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
 
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -94,5 +99,6 @@ printf '| peer: the transform of (d) under the stock lua5.4, tables built before
     "$peer_eps" "$peer_ns" "$(field all_runs_ns | tr , " ")"
 echo
 echo "Ratio (events/s per core): sluice 4-step with marshalling / lua5.4 without = $(ratio "$d_ns" "$peer_ns")x;" \
-    "with sluice's C helpers (e) / lua5.4 plain (peer) = $(ratio "$e_ns" "$peer_ns")x"
+    "with sluice's C helpers (e) / lua5.4 plain (peer) = $(ratio "$e_ns" "$peer_ns")x;" \
+    "native steps (f) / lua5.4 plain (peer) = $(ratio "$f_ns" "$peer_ns")x"
 sed -n '/^Breakdown/,$p' "$tmp/sluice.md" | sed '1s/^/\n/'

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "rules/rules_json.h"
+#include "rules/rules_steps.h"
 #include "rules/rules_vm.h"
 
 #define RULE_MAX_BYTES (4u << 20)   /* a rule is a few lines; refuse anything absurd */
@@ -389,7 +390,7 @@ static int read_file(const char *path, buf *out, char *err, size_t errlen)
     return 0;
 }
 
-/* Load the rule once to check it compiles and defines transform. 0, or -1 with err. */
+/* Load the rule once to check it compiles and defines steps or transform. 0, or -1 with err. */
 static int rule_check(rule_file *rf, char *err, size_t errlen)
 {
     char why[1024];
@@ -399,8 +400,8 @@ static int rule_check(rule_file *rf, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the sandbox: %s", why);
     else if (rules_vm_load(vm, rf->path, rf->src, rf->len, why, sizeof why) < 0)
         snprintf(err, errlen, "%s does not load: %s", rf->path, why);
-    else if (!rules_vm_has_function(vm, "transform"))
-        snprintf(err, errlen, "%s defines no transform(event) function", rf->path);
+    else if (rules_steps_check(vm, NULL, why, sizeof why) < 0)
+        snprintf(err, errlen, "%s: %s", rf->path, why);
     else
         rc = 0;
     if (rc == 0)

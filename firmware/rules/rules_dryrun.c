@@ -6,6 +6,7 @@
 
 #include "core/errbuf.h"
 #include "rules/rules_json.h"
+#include "rules/rules_steps.h"
 
 /* Load source into a fresh sandbox as the engine does; NULL with err. *has_route when set. */
 static rules_vm *dry_load(const char *name, const char *source, const rules_limits *lim,
@@ -18,8 +19,8 @@ static rules_vm *dry_load(const char *name, const char *source, const rules_limi
         rules_vm_destroy(vm);
         return NULL;
     }
-    if (!rules_vm_has_function(vm, "transform")) {
-        err_setf(err, errlen, "rule %s: it defines no function transform(event)", name);
+    if (rules_steps_check(vm, NULL, why, sizeof why) < 0) {
+        err_setf(err, errlen, "rule %s: %s", name, why);
         rules_vm_destroy(vm);
         return NULL;
     }

@@ -1,6 +1,8 @@
 /* rules_engine: rule sets applied to events (see rules_engine.h). Each rule has its own sandbox;
- * the rule for a table is looked up once per table definition and cached. The results of one
- * transform are all converted before any is emitted, so a failure part way emits nothing. */
+ * the rule for a table is looked up once per table definition and cached. A rule's native steps
+ * (rules_steps.h) run first, in C; then transform, if the rule has one, on the stepped event. The
+ * results of one transform are all converted before any is emitted, so a failure part way emits
+ * nothing. */
 #include "rules/rules_engine.h"
 
 #include <fnmatch.h>
@@ -11,12 +13,15 @@
 #include "core/arena.h"
 #include "core/errbuf.h"
 #include "rules/rules_route.h"
+#include "rules/rules_steps.h"
 
 #define RULES_MAX_SPLIT 1024   /* events one transform may return */
 
 typedef struct rule {
     rule_spec spec;            /* strings owned */
     rules_vm *vm;
+    rules_steps *steps;        /* its native steps, or NULL */
+    int has_transform;
     int has_route;
 } rule;
 
@@ -39,6 +44,7 @@ struct rules_set {
 static void rule_free(rule *r)
 {
     rules_vm_destroy(r->vm);
+    rules_steps_destroy(r->steps);
     free((char *)r->spec.name);
     free((char *)r->spec.pattern);
     free((char *)r->spec.source);
@@ -83,8 +89,9 @@ rules_set *rules_set_compile(const rule_spec *specs, size_t n, const rules_limit
             err_setf(err, errlen, "rule %s: %s", r->spec.name, why);
             goto fail;
         }
-        if (!rules_vm_has_function(r->vm, "transform")) {
-            err_setf(err, errlen, "rule %s: it defines no function transform(event)", r->spec.name);
+        if (rules_steps_check(r->vm, &r->has_transform, why, sizeof why) < 0 ||
+            rules_steps_compile(r->vm, &r->steps, why, sizeof why) < 0) {
+            err_setf(err, errlen, "rule %s: %s", r->spec.name, why);
             goto fail;
         }
         r->has_route = rules_vm_has_function(r->vm, "route");
@@ -155,13 +162,10 @@ typedef struct transform_ctx {
     char err[1024];
 } transform_ctx;
 
-/* Convert the result at idx (an event table) into s->outs[k], with its route (names in mem). */
-static int set_take(transform_ctx *c, lua_State *L, int idx, size_t k)
+/* Call route on the event table at idx and set out's route from its answer (names in mem). */
+static int set_route(transform_ctx *c, lua_State *L, int idx, event *out)
 {
     rules_set *s = c->s;
-    event *out = &s->outs[k];
-    if (rules_marshal_pull(s->marshal, L, idx, c->ev, s->defs, out, s->mem, c->err, sizeof c->err) < 0)
-        return -1;
     out->route_topic = out->route_table = NULL;   /* the pull copies the input's */
     if (!c->r->has_route)
         return 0;
@@ -179,9 +183,26 @@ static int set_take(transform_ctx *c, lua_State *L, int idx, size_t k)
     return 0;
 }
 
+/* Convert the result at idx (an event table) into s->outs[k], with its route (names in mem). */
+static int set_take(transform_ctx *c, lua_State *L, int idx, size_t k)
+{
+    rules_set *s = c->s;
+    if (rules_marshal_pull(s->marshal, L, idx, c->ev, s->defs, &s->outs[k], s->mem, c->err, sizeof c->err) < 0)
+        return -1;
+    return set_route(c, L, idx, &s->outs[k]);
+}
+
 static int transform_body(lua_State *L)
 {
     transform_ctx *c = lua_touserdata(L, 1);
+    if (!c->r->has_transform) {   /* steps and route: the stepped event is the result */
+        rules_marshal_push(c->s->marshal, L, c->ev, c->s->mem);
+        c->s->outs[0] = *c->ev;
+        c->failed = set_route(c, L, lua_gettop(L), &c->s->outs[0]) < 0;
+        c->n = 1;
+        rules_marshal_done(c->s->marshal);
+        return 0;
+    }
     lua_getglobal(L, "transform");
     rules_marshal_push(c->s->marshal, L, c->ev, c->s->mem);
     lua_call(L, 1, 1);
@@ -226,11 +247,22 @@ int rules_set_apply(rules_set *s, const event *ev, const rules_output *out, char
         return out->emit(out->arg, ev, err, errlen) < 0 ? -1 : 0;
     arena_reset(s->mem);
     transform_ctx c = {.s = s, .r = r, .ev = ev};
-    lua_State *L = rules_vm_state(r->vm);
-    int top = lua_gettop(L);
-    int rc = rules_vm_pcall_c(r->vm, transform_body, &c, 0, 0, c.err, sizeof c.err);
-    lua_settop(L, top);
-    long n = rc < 0 || c.failed ? -1 : c.n;
+    event stepped;
+    long n;
+    if (r->steps && rules_steps_apply(r->steps, ev, s->defs, &stepped, s->mem, c.err, sizeof c.err) < 0) {
+        n = -1;
+    } else if (r->steps && !r->has_transform && !r->has_route) {   /* native only: no Lua at all */
+        s->outs[0] = stepped;
+        n = 1;
+    } else {
+        if (r->steps)
+            c.ev = &stepped;
+        lua_State *L = rules_vm_state(r->vm);
+        int top = lua_gettop(L);
+        int rc = rules_vm_pcall_c(r->vm, transform_body, &c, 0, 0, c.err, sizeof c.err);
+        lua_settop(L, top);
+        n = rc < 0 || c.failed ? -1 : c.n;
+    }
     if (n < 0) {
         rules_dead_letter dl = {r->spec.name, r->spec.version, c.err, ev};
         return out->dead_letter(out->arg, &dl, err, errlen) < 0 ? -1 : 1;

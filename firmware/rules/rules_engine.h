@@ -1,15 +1,17 @@
 /* rules_engine: the transformation stage between the capture and the sinks. A rule set maps
  * tables, by pattern ("public.users", "public.*", "*"; the first matching rule wins), to rules:
- * Lua chunks, each compiled in its own sandbox (rules_vm.h), defining transform(event) and
- * optionally route(event). For every event of a table with a rule, the event goes to transform
+ * Lua chunks, each compiled in its own sandbox (rules_vm.h), defining native steps (the global
+ * `steps`, rules_steps.h), transform(event) or both, and optionally route(event). For every
+ * event of a table with a rule, the steps run first, in C, and the stepped event goes to transform
  * in Debezium's shape (rules_marshal.h); the result is the event (unchanged or modified), nil
- * (dropped) or a list of events (split), each then passed to route when the rule has one. Its
+ * (dropped) or a list of events (split) (a rule without transform: the stepped event), each then
+ * passed to route when the rule has one. Its
  * answer (rules_route.h) is nil (the table's own destinations), a destination table name
  * ("public.users_eu": Kafka topic <prefix>.public.users_eu, lake table public.users_eu) or a
  * table {topic = "exact.topic", table = "name"} (either optional); it is checked at once
  * (event_route.h) and set on the emitted event as route_topic / route_table (event.h), which
- * the sinks follow. A rule that fails (a Lua error, a limit, a result that is not an event, a
- * route answer that is not a legal route) produces a dead letter instead: the event does not go
+ * the sinks follow. A rule that fails (a step's error, a Lua error, a limit, a result that is not an
+ * event, a route answer that is not a legal route) produces a dead letter instead: the event does not go
  * on, and nothing of it is emitted. Events of tables without a rule pass through unchanged
  * (never routed).
  * Ownership: a set copies the specs; emitted events live until the next apply on the set;

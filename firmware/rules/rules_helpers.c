@@ -1,13 +1,12 @@
 /* rules_helpers: builds the read-only `sluice` table (see rules_helpers.h) and holds the small
- * helpers: hashing (mbedTLS SHA-256, HMAC-SHA256, lowercase hex), lookups through the caller's
- * ops, and the null sentinel. Text, JSON, time and column helpers live in rules_helpers_{text,json,time,columns}.c. */
+ * helpers: lookups through the caller's ops and the null sentinel. Text and hashing, JSON, time
+ * and column helpers live in rules_helpers_{text,json,time,columns}.c. */
 #include "rules/rules_helpers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
-#include <mbedtls/md.h>
 
 #include "rules/rules_helpers_internal.h"
 
@@ -22,43 +21,6 @@ void rules_helpers_push_null(lua_State *L)
 int rules_helpers_is_null(lua_State *L, int idx)
 {
     return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == (const void *)&helpers_null_tag;
-}
-
-static void helpers_push_hex(lua_State *L, const unsigned char *md, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char hex[2 * 64];
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    lua_pushlstring(L, hex, 2 * n);
-}
-
-/* sluice.sha256(s) -> 64 lowercase hex digits */
-static int helpers_sha256(lua_State *L)
-{
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    unsigned char md[32];
-    if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)s, len, md) != 0)
-        return luaL_error(L, "sha256: hashing failed");
-    helpers_push_hex(L, md, sizeof md);
-    return 1;
-}
-
-/* sluice.hmac_sha256(key, s) -> 64 lowercase hex digits */
-static int helpers_hmac_sha256(lua_State *L)
-{
-    size_t klen, len;
-    const char *key = luaL_checklstring(L, 1, &klen);
-    const char *s = luaL_checklstring(L, 2, &len);
-    unsigned char md[32];
-    if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)key, klen,
-                        (const unsigned char *)s, len, md) != 0)
-        return luaL_error(L, "hmac_sha256: hashing failed");
-    helpers_push_hex(L, md, sizeof md);
-    return 1;
 }
 
 /* Push the malloc'd string at index 1 (a light userdata); run protected so that a memory error
@@ -107,14 +69,8 @@ static int helpers_readonly(lua_State *L)
 
 void rules_helpers_open(lua_State *L, const rules_lookup_ops *lookups)
 {
-    static const luaL_Reg funcs[] = {
-        {"sha256", helpers_sha256},
-        {"hmac_sha256", helpers_hmac_sha256},
-        {NULL, NULL},
-    };
     lua_newtable(L);   /* the proxy a rule sees */
     lua_newtable(L);   /* the helpers */
-    luaL_setfuncs(L, funcs, 0);
     rules_helpers_add_text(L);
     rules_helpers_add_json(L);
     rules_helpers_add_time(L);

@@ -1,17 +1,14 @@
 /* rules_helpers_columns: the column helpers of the `sluice` table: sluice.rename(event, from, to)
  * and sluice.drop(event, name...) change an event's columns in both images (through the rows'
  * own indexing, so they work on lazy row views and plain tables alike), and sluice.cast(value,
- * type) converts a value to integer, number, string, boolean or decimal text, or fails with a
- * clear error (which makes the event a dead letter rather than a guess). */
-#include <ctype.h>
-#include <stdio.h>
+ * type) converts a value to integer, number, string, boolean or decimal text (rules_cast.h), or
+ * fails with a clear error (which makes the event a dead letter rather than a guess). */
 #include <string.h>
-#include <strings.h>
 
 #include <lauxlib.h>
 
 #include "rules/rules_helpers_internal.h"
-#include "rules/rules_value.h"
+#include "rules/rules_cast.h"
 
 /* Append the string at idx to event.drop (the event at 1), making the list when absent. */
 static void columns_drop_add(lua_State *L, int idx)
@@ -71,122 +68,28 @@ static int columns_drop(lua_State *L)
     return 0;
 }
 
-/* Is s[0..len) a decimal literal ([+-]digits[.digits][e[+-]digits])? */
-static int cast_is_decimal(const char *s, size_t len)
-{
-    size_t i = 0, digits = 0;
-    if (i < len && (s[i] == '+' || s[i] == '-'))
-        i++;
-    for (; i < len && isdigit((unsigned char)s[i]); i++)
-        digits++;
-    if (i < len && s[i] == '.')
-        for (i++; i < len && isdigit((unsigned char)s[i]); i++)
-            digits++;
-    if (digits && i < len && (s[i] == 'e' || s[i] == 'E')) {
-        size_t exp = 0;
-        if (++i < len && (s[i] == '+' || s[i] == '-'))
-            i++;
-        for (; i < len && isdigit((unsigned char)s[i]); i++)
-            exp++;
-        if (!exp)
-            return 0;
-    }
-    return digits > 0 && i == len;
-}
-
-static int cast_fail(lua_State *L, const char *type)
-{
-    return luaL_error(L, "cast: %s is not a valid %s", luaL_tolstring(L, 1, NULL), type);
-}
-
-static int cast_boolean(lua_State *L)
-{
-    static const char *const yes[] = {"t", "true", "y", "yes", "on", "1"}, *const no[] = {"f", "false", "n", "no", "off", "0"};
-    if (lua_isboolean(L, 1)) {
-        lua_pushvalue(L, 1);
-        return 1;
-    }
-    if (lua_isinteger(L, 1) && (lua_tointeger(L, 1) == 0 || lua_tointeger(L, 1) == 1)) {
-        lua_pushboolean(L, lua_tointeger(L, 1) == 1);
-        return 1;
-    }
-    if (lua_type(L, 1) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, 1);
-        for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-            if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
-                lua_pushboolean(L, strcasecmp(s, yes[i]) == 0);
-                return 1;
-            }
-        }
-    }
-    return cast_fail(L, "boolean");
-}
-
 /* sluice.cast(value, type): type is "integer" (or "int", "bigint"), "number" ("float",
  * "double"), "string" ("text"), "boolean" ("bool") or "decimal" ("numeric": exact decimal text);
- * nil stays nil. */
+ * nil stays nil. The conversions are rules_cast.h's, shared with the native steps. */
 static int columns_cast(lua_State *L)
 {
     const char *type = luaL_checkstring(L, 2);
     lua_settop(L, 2);
-    if (lua_isnil(L, 1)) {
-        lua_pushnil(L);
-        return 1;
+    rules_cast_type t;
+    if (rules_cast_type_parse(type, &t) < 0)
+        return luaL_error(L, "cast: unknown type '%s' (" RULES_CAST_TYPES ")", type);
+    rules_scalar in, out;
+    char tmp[RULES_CAST_TMP];
+    if (rules_value_scalar_from_lua(L, 1, &in) < 0 || rules_cast_apply(&in, t, &out, tmp) < 0)
+        return luaL_error(L, "cast: %s is not a valid %s", luaL_tolstring(L, 1, NULL), rules_cast_type_name(t));
+    switch (out.type) {
+    case RULES_SCALAR_NIL: lua_pushnil(L); break;
+    case RULES_SCALAR_BOOL: lua_pushboolean(L, out.b); break;
+    case RULES_SCALAR_INT: lua_pushinteger(L, (lua_Integer)out.i); break;
+    case RULES_SCALAR_FLOAT: lua_pushnumber(L, (lua_Number)out.f); break;
+    case RULES_SCALAR_STRING: lua_pushlstring(L, out.s, out.len); break;
     }
-    int t = lua_type(L, 1);
-    if (!strcmp(type, "integer") || !strcmp(type, "int") || !strcmp(type, "bigint")) {
-        if (t != LUA_TNUMBER && t != LUA_TSTRING)
-            return cast_fail(L, "integer");
-        lua_pushvalue(L, 1);
-        if (t == LUA_TSTRING && !lua_stringtonumber(L, lua_tostring(L, 1)))
-            return cast_fail(L, "integer");
-        lua_Integer i;
-        int ok;
-        i = lua_tointegerx(L, -1, &ok);   /* 3.0 -> 3; 3.5 is no integer */
-        if (!ok)
-            return cast_fail(L, "integer");
-        lua_pushinteger(L, i);
-        return 1;
-    }
-    if (!strcmp(type, "number") || !strcmp(type, "float") || !strcmp(type, "double")) {
-        if (t == LUA_TNUMBER) {
-            lua_pushnumber(L, lua_tonumber(L, 1));
-            return 1;
-        }
-        if (t != LUA_TSTRING || !lua_stringtonumber(L, lua_tostring(L, 1)))
-            return cast_fail(L, "number");
-        lua_pushnumber(L, lua_tonumber(L, -1));
-        return 1;
-    }
-    if (!strcmp(type, "string") || !strcmp(type, "text")) {
-        if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN)
-            return cast_fail(L, "string");
-        luaL_tolstring(L, 1, NULL);
-        return 1;
-    }
-    if (!strcmp(type, "boolean") || !strcmp(type, "bool"))
-        return cast_boolean(L);
-    if (!strcmp(type, "decimal") || !strcmp(type, "numeric")) {
-        if (lua_isinteger(L, 1)) {
-            lua_pushfstring(L, "%I", lua_tointeger(L, 1));
-            return 1;
-        }
-        if (t == LUA_TNUMBER) {
-            char text[64];
-            double f = lua_tonumber(L, 1);
-            if (f != f || f - f != 0)   /* NaN and infinities are no decimal */
-                return cast_fail(L, "decimal");
-            lua_pushlstring(L, text, (size_t)rules_value_format_double(f, text, sizeof text));
-            return 1;
-        }
-        size_t len;
-        const char *s = t == LUA_TSTRING ? lua_tolstring(L, 1, &len) : NULL;
-        if (!s || !cast_is_decimal(s, len))
-            return cast_fail(L, "decimal");
-        lua_pushvalue(L, 1);
-        return 1;
-    }
-    return luaL_error(L, "cast: unknown type '%s' (integer, number, string, boolean or decimal)", type);
+    return 1;
 }
 
 void rules_helpers_add_columns(lua_State *L)

@@ -6,7 +6,8 @@
 
 #include <lua.h>
 
-void rules_helpers_add_text(lua_State *L);   /* mask, mask_email, mask_phone, trim, lower, upper */
+void rules_helpers_add_text(lua_State *L);   /* mask, mask_email, mask_phone, trim, lower, upper, sha256,
+                                              * hmac_sha256 */
 void rules_helpers_add_json(lua_State *L);   /* json_encode, json_decode */
 void rules_helpers_add_time(lua_State *L);   /* time_parse, time_format */
 void rules_helpers_add_columns(lua_State *L);   /* rename, drop, cast */

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "rules/rules_helpers.h"
 #include "rules/rules_route.h"
+#include "rules/rules_steps.h"
 
 #define NEST_MAX RULES_JSON_NEST_MAX
 
@@ -76,20 +77,20 @@ static void push_json(lua_State *L, json_t *v, int depth)
 /* Protected (lua_pcall): the event table built from the JSON event passed as light userdata. */
 static int rj_prepare(lua_State *L)
 {
-    json_t *event = lua_touserdata(L, 1);
+    json_t *ev = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    push_json(L, event, 0);
+    push_json(L, ev, 0);
     return 1;
 }
 
-int rules_json_push(lua_State *L, json_t *event, char *err, size_t errlen)
+int rules_json_push(lua_State *L, json_t *ev, char *err, size_t errlen)
 {
     if (!lua_checkstack(L, 4)) {
         snprintf(err, errlen, "Lua stack exhausted");
         return -1;
     }
     lua_pushcfunction(L, rj_prepare);
-    lua_pushlightuserdata(L, event);
+    lua_pushlightuserdata(L, ev);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
         const char *e = lua_tostring(L, -1);
         snprintf(err, errlen, "%s", e ? e : "(error)");
@@ -386,8 +387,21 @@ int rules_json_transform(rules_vm *vm, int with_route, json_t **result, json_t *
     *result = NULL;
     if (route)
         *route = NULL;
-    /* Stack: event -> result (at base + 1). */
-    if (rules_vm_call(vm, "transform", 1, 1, err, errlen) < 0)
+    /* The steps first (on the event, in place), then transform: event -> result (at base + 1);
+     * a rule without transform returns the stepped event. */
+    rules_steps *steps = NULL;
+    int has_transform = rules_vm_has_function(vm, "transform");
+    failed = rules_steps_compile(vm, &steps, err, errlen) < 0 ||
+             (steps && rules_steps_apply_lua(steps, vm, base + 1, err, errlen) < 0);
+    int has_steps = steps != NULL;
+    rules_steps_destroy(steps);
+    if (failed || (!has_steps && !has_transform)) {
+        if (!failed)
+            snprintf(err, errlen, "the rule defines neither steps nor transform(event)");
+        lua_settop(L, base);
+        return -1;
+    }
+    if (has_transform && rules_vm_call(vm, "transform", 1, 1, err, errlen) < 0)
         return -1;
     if (!(got = rules_json_from_lua(L, base + 1, err, errlen))) {
         failed = 1;

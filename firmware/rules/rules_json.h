@@ -38,8 +38,8 @@ json_t *rules_json_from_lua(lua_State *L, int idx, char *err, size_t errlen);
  * ("result[2].op ..."). */
 int rules_json_event_check(json_t *ev, const char *where, char *err, size_t errlen);
 
-/* Call the rule's transform (loaded in vm) on the event table on top of the stack (popped) and
- * read the result: *result is the event (object), the list of events (array; an empty table is
+/* Run the rule's steps (rules_steps.h) and then its transform (loaded in vm) on the event table
+ * on top of the stack (popped) and read the result (a rule without transform: the stepped event): *result is the event (object), the list of events (array; an empty table is
  * an empty list) or null (dropped). With with_route, route is called on every resulting event and
  * *route (when route is not NULL) is its answer as the pipeline reads it (rules_route.h): null,
  * a name (string) or an object {topic, table} with the fields given, for a single event, an

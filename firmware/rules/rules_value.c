@@ -176,130 +176,218 @@ static int parse_as(value_kind kind, const char *s, size_t len, value *out, aren
     return pg_value_parse(kind, s, len, out, a, NULL, 0);
 }
 
-int rules_value_convert_fitting(lua_State *L, int idx, const column_def *col, value *out, arena *a)
+int rules_value_scalar_of(const column_def *col, const value *v, rules_scalar *out)
 {
-    int t = lua_type(L, idx);
+    memset(out, 0, sizeof *out);
+    switch (col->kind) {
+    case VALUE_BOOL:
+        out->type = RULES_SCALAR_BOOL;
+        out->b = v->v.b != 0;
+        return 0;
+    case VALUE_INT16:
+    case VALUE_INT32:
+    case VALUE_INT64:
+    case VALUE_DATE:
+    case VALUE_TIME:
+    case VALUE_TIMESTAMP:
+        out->type = RULES_SCALAR_INT;
+        out->i = v->v.i;
+        return 0;
+    case VALUE_FLOAT32:
+    case VALUE_FLOAT64:
+        out->type = RULES_SCALAR_FLOAT;
+        out->f = v->v.f;
+        return 0;
+    case VALUE_TEXT:
+    case VALUE_NUMERIC:
+    case VALUE_BYTES:
+    case VALUE_UUID:
+    case VALUE_JSON:
+    case VALUE_INET:
+        out->type = RULES_SCALAR_STRING;
+        out->s = v->s;
+        out->len = v->len;
+        return 0;
+    default: return -1;
+    }
+}
+
+int rules_value_scalar_same(const rules_scalar *a, const rules_scalar *b)
+{
+    if (a->type != b->type)
+        return 0;
+    switch (a->type) {
+    case RULES_SCALAR_NIL: return 1;
+    case RULES_SCALAR_BOOL: return (a->b != 0) == (b->b != 0);
+    case RULES_SCALAR_INT: return a->i == b->i;
+    case RULES_SCALAR_FLOAT: return a->f == b->f || (isnan(a->f) && isnan(b->f));
+    default: return a->len == b->len && (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
+    }
+}
+
+int rules_value_fit_scalar(const rules_scalar *x, const column_def *col, value *out, arena *a)
+{
     memset(out, 0, sizeof *out);
     out->state = VALUE_PRESENT;
     switch (col->kind) {
     case VALUE_BOOL:
-        if (t != LUA_TBOOLEAN)
+        if (x->type != RULES_SCALAR_BOOL)
             return 0;
-        out->v.b = lua_toboolean(L, idx);
+        out->v.b = x->b;
         return 1;
     case VALUE_INT16:
     case VALUE_INT32:
     case VALUE_INT64:
     case VALUE_DATE:
     case VALUE_TIME:
-    case VALUE_TIMESTAMP: {
-        if (!lua_isinteger(L, idx))
+    case VALUE_TIMESTAMP:
+        if (x->type != RULES_SCALAR_INT || (col->kind == VALUE_INT16 && (x->i < INT16_MIN || x->i > INT16_MAX)) ||
+            (col->kind == VALUE_INT32 && (x->i < INT32_MIN || x->i > INT32_MAX)))
             return 0;
-        lua_Integer i = lua_tointeger(L, idx);
-        if ((col->kind == VALUE_INT16 && (i < INT16_MIN || i > INT16_MAX)) ||
-            (col->kind == VALUE_INT32 && (i < INT32_MIN || i > INT32_MAX)))
-            return 0;
-        out->v.i = (int64_t)i;
+        out->v.i = x->i;
         return 1;
-    }
     case VALUE_INTERVAL:
-        if (!lua_isinteger(L, idx))
+        if (x->type != RULES_SCALAR_INT)
             return 0;
-        out->v.interval.us = (int64_t)lua_tointeger(L, idx);
+        out->v.interval.us = x->i;
         return 1;
     case VALUE_FLOAT32:
     case VALUE_FLOAT64:
-        if (t != LUA_TNUMBER)
+        if (x->type != RULES_SCALAR_INT && x->type != RULES_SCALAR_FLOAT)
             return 0;
-        out->v.f = lua_tonumber(L, idx);
+        out->v.f = x->type == RULES_SCALAR_INT ? (double)x->i : x->f;
         return 1;
     case VALUE_NUMERIC:
-        if (t == LUA_TNUMBER) {
+        if (x->type == RULES_SCALAR_INT || x->type == RULES_SCALAR_FLOAT) {
             char tmp[64];
-            int n = lua_isinteger(L, idx) ? snprintf(tmp, sizeof tmp, "%" PRId64, (int64_t)lua_tointeger(L, idx))
-                                          : rules_value_format_double(lua_tonumber(L, idx), tmp, sizeof tmp);
+            int n = x->type == RULES_SCALAR_INT ? snprintf(tmp, sizeof tmp, "%" PRId64, x->i)
+                                                : rules_value_format_double(x->f, tmp, sizeof tmp);
             /* the parsed value points at its text: keep it in the arena */
             return parse_as(VALUE_NUMERIC, arena_strndup(a, tmp, (size_t)n), (size_t)n, out, a) == 0;
         }
         break;
-    case VALUE_ARRAY: {
-        if (t != LUA_TTABLE)
-            return 0;
-        buf lit = BUF_INIT;
-        int ok = lua_to_array_literal(L, idx, &lit, 0) == 0;
-        if (ok) {
-            out->s = arena_strndup(a, lit.data, lit.len);
-            out->len = lit.len;
-        }
-        buf_free(&lit);
-        return ok;
-    }
+    case VALUE_ARRAY: return 0;   /* only a list fits (rules_value_convert_fitting) */
     default: break;
     }
-    if (t != LUA_TSTRING)
+    if (x->type != RULES_SCALAR_STRING)
         return 0;
-    size_t len;
-    const char *s = lua_tolstring(L, idx, &len);
     switch (col->kind) {
     case VALUE_NUMERIC:
     case VALUE_MONEY:
     case VALUE_TIMETZ:
     case VALUE_TIMESTAMPTZ:
-    case VALUE_UUID: return parse_as(col->kind, s, len, out, a) == 0;
+    case VALUE_UUID: return parse_as(col->kind, x->s, x->len, out, a) == 0;
     default:   /* text, json, inet, bytea: the bytes as they are */
-        out->s = arena_strndup(a, s, len);
-        out->len = len;
+        out->s = arena_strndup(a, x->s, x->len);
+        out->len = x->len;
         return 1;
     }
 }
 
-int rules_value_convert_retyped(lua_State *L, int idx, column_def *col, value *out, arena *a, const char *where,
-                           char *err, size_t errlen)
+int rules_value_scalar_from_lua(lua_State *L, int idx, rules_scalar *x)
 {
+    memset(x, 0, sizeof *x);
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: x->type = RULES_SCALAR_NIL; return 0;
+    case LUA_TBOOLEAN:
+        x->type = RULES_SCALAR_BOOL;
+        x->b = lua_toboolean(L, idx);
+        return 0;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            x->type = RULES_SCALAR_INT;
+            x->i = (int64_t)lua_tointeger(L, idx);
+        } else {
+            x->type = RULES_SCALAR_FLOAT;
+            x->f = lua_tonumber(L, idx);
+        }
+        return 0;
+    case LUA_TSTRING:
+        x->type = RULES_SCALAR_STRING;
+        x->s = lua_tolstring(L, idx, &x->len);
+        return 0;
+    default: return -1;
+    }
+}
+
+int rules_value_convert_fitting(lua_State *L, int idx, const column_def *col, value *out, arena *a)
+{
+    rules_scalar x;
+    if (rules_value_scalar_from_lua(L, idx, &x) == 0)
+        return x.type != RULES_SCALAR_NIL && rules_value_fit_scalar(&x, col, out, a);
     memset(out, 0, sizeof *out);
     out->state = VALUE_PRESENT;
+    if (col->kind != VALUE_ARRAY || lua_type(L, idx) != LUA_TTABLE)
+        return 0;
+    buf lit = BUF_INIT;
+    int ok = lua_to_array_literal(L, idx, &lit, 0) == 0;
+    if (ok) {
+        out->s = arena_strndup(a, lit.data, lit.len);
+        out->len = lit.len;
+    }
+    buf_free(&lit);
+    return ok;
+}
+
+/* col's type fields for a column of type oid and kind of its own. */
+static void retype_as(column_def *col, uint32_t oid, value_kind kind)
+{
     col->typmod = -1;
     col->elem_kind = VALUE_TEXT;
     col->enum_labels = NULL;
-    switch (lua_type(L, idx)) {
-    case LUA_TBOOLEAN:
-        col->type_oid = OID_BOOL, col->kind = VALUE_BOOL;
-        out->v.b = lua_toboolean(L, idx);
-        break;
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, idx)) {
-            col->type_oid = OID_INT8, col->kind = VALUE_INT64;
-            out->v.i = (int64_t)lua_tointeger(L, idx);
-        } else {
-            col->type_oid = OID_FLOAT8, col->kind = VALUE_FLOAT64;
-            out->v.f = lua_tonumber(L, idx);
-        }
-        break;
-    case LUA_TSTRING: {
-        size_t len;
-        const char *s = lua_tolstring(L, idx, &len);
-        col->type_oid = OID_TEXT, col->kind = VALUE_TEXT;
-        out->s = arena_strndup(a, s, len);
-        out->len = len;
-        break;
-    }
-    case LUA_TTABLE: {
-        buf j = BUF_INIT;
-        int rc = rules_value_to_json(L, idx, &j, 0);
-        if (rc == 0) {
-            col->type_oid = OID_JSON, col->kind = VALUE_JSON;
-            out->s = arena_strndup(a, j.data, j.len);
-            out->len = j.len;
-        }
-        buf_free(&j);
-        if (rc < 0)
-            return err_setf(err, errlen, "%s: a table that is not JSON (functions, cycles, non-string keys, "
-                            "infinite numbers or depth over 32) cannot be a column value", where);
-        break;
-    }
-    default: return err_setf(err, errlen, "%s: a %s cannot be a column value", where, luaL_typename(L, idx));
-    }
-    const char *tn = pg_type_name(col->type_oid);
+    col->type_oid = oid;
+    col->kind = kind;
+    const char *tn = pg_type_name(oid);
     col->type_name = (char *)(tn ? tn : "text");
+}
+
+void rules_value_retype_scalar(const rules_scalar *x, column_def *col, value *out, arena *a)
+{
+    memset(out, 0, sizeof *out);
+    out->state = VALUE_PRESENT;
+    switch (x->type) {
+    case RULES_SCALAR_BOOL:
+        retype_as(col, OID_BOOL, VALUE_BOOL);
+        out->v.b = x->b;
+        break;
+    case RULES_SCALAR_INT:
+        retype_as(col, OID_INT8, VALUE_INT64);
+        out->v.i = x->i;
+        break;
+    case RULES_SCALAR_FLOAT:
+        retype_as(col, OID_FLOAT8, VALUE_FLOAT64);
+        out->v.f = x->f;
+        break;
+    default:
+        retype_as(col, OID_TEXT, VALUE_TEXT);
+        out->s = arena_strndup(a, x->s ? x->s : "", x->len);
+        out->len = x->len;
+        break;
+    }
+}
+
+int rules_value_convert_retyped(lua_State *L, int idx, column_def *col, value *out, arena *a, const char *where,
+                                char *err, size_t errlen)
+{
+    rules_scalar x;
+    if (rules_value_scalar_from_lua(L, idx, &x) == 0 && x.type != RULES_SCALAR_NIL) {
+        rules_value_retype_scalar(&x, col, out, a);
+        return 0;
+    }
+    memset(out, 0, sizeof *out);
+    out->state = VALUE_PRESENT;
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return err_setf(err, errlen, "%s: a %s cannot be a column value", where, luaL_typename(L, idx));
+    buf j = BUF_INIT;
+    int rc = rules_value_to_json(L, idx, &j, 0);
+    if (rc == 0) {
+        retype_as(col, OID_JSON, VALUE_JSON);
+        out->s = arena_strndup(a, j.data, j.len);
+        out->len = j.len;
+    }
+    buf_free(&j);
+    if (rc < 0)
+        return err_setf(err, errlen, "%s: a table that is not JSON (functions, cycles, non-string keys, "
+                        "infinite numbers or depth over 32) cannot be a column value", where);
     return 0;
 }

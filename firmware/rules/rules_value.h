@@ -1,17 +1,56 @@
 /* rules_value: Lua values a rule put in a row, converted to typed column values (value,
- * column_def of pipeline/event.h) for rules_marshal's pull.
- * Ownership: converted text lives in the arena passed in. Functions that read tables may run
- * metamethods, so call them inside a protected call (rules_vm_pcall_c). */
+ * column_def of pipeline/event.h) for rules_marshal's pull; and the same typing rules on
+ * rules_scalar, a Lua-like scalar held in C, for the native steps (rules_steps.h), which never
+ * make Lua values: one set of rules for both.
+ * Ownership: converted text lives in the arena passed in (a scalar's text is borrowed). Functions
+ * that read tables may run metamethods, so call them inside a protected call (rules_vm_pcall_c). */
 #ifndef SLUICE_RULES_RULES_VALUE_H
 #define SLUICE_RULES_RULES_VALUE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lua.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
 #include "pipeline/event.h"
+
+/* A Lua value that is not a table, held in C: nil, a boolean, an integer, a float or a string. */
+typedef enum rules_scalar_type {
+    RULES_SCALAR_NIL = 0,
+    RULES_SCALAR_BOOL,
+    RULES_SCALAR_INT,
+    RULES_SCALAR_FLOAT,
+    RULES_SCALAR_STRING,
+} rules_scalar_type;
+
+typedef struct rules_scalar {
+    rules_scalar_type type;
+    int b;
+    int64_t i;
+    double f;
+    const char *s;   /* borrowed */
+    size_t len;
+} rules_scalar;
+
+/* A present value of col as rules_marshal pushes it to Lua, for the kinds whose Lua form is a
+ * scalar taken straight from the value: bool, the integer kinds, date, time, timestamp, the
+ * floats, and the text-like kinds (text, numeric, bytea, json, uuid, inet). 0, or -1 for money,
+ * timetz, timestamptz, interval and arrays (made through Debezium's text or as tables). */
+int rules_value_scalar_of(const column_def *col, const value *v, rules_scalar *out);
+
+/* The Lua value at idx as a scalar: 0, or -1 for a table, function, userdata or thread. */
+int rules_value_scalar_from_lua(lua_State *L, int idx, rules_scalar *out);
+
+/* Is a what the marshal pushed as b (same type and content; NaN equals NaN)? */
+int rules_value_scalar_same(const rules_scalar *a, const rules_scalar *b);
+
+/* x (not nil) as a value of col's type: 1 when it fits (as rules_value_convert_fitting), else 0. */
+int rules_value_fit_scalar(const rules_scalar *x, const column_def *col, value *out, arena *a);
+
+/* x (not nil) in a column of its own type (as rules_value_convert_retyped): sets col's type. */
+void rules_value_retype_scalar(const rules_scalar *x, column_def *col, value *out, arena *a);
 
 /* The metafield of a lazy row view (rules_marshal.c): a function that loads every column of the
  * row into it, called before C code reads a table as a whole (lua_next). */

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.bash"
 lua_dir="$SLUICE_REPO/lua"
 rules=("$lua_dir"/*.lua)
 [ "${#rules[@]}" -ge 4 ] || fail "expected the rule library in $lua_dir, found ${#rules[@]} rule(s)"
-for r in pii_mask normalize soft_delete currency; do
+for r in pii_mask pii_steps normalize soft_delete currency; do
     [ -f "$lua_dir/$r.lua" ] && [ -f "$lua_dir/$r.test.json" ] || fail "lua/$r.lua or its fixtures missing"
 done
 
@@ -20,7 +20,7 @@ grep -q '^FAIL' <<<"$out" && fail "a shipped rule has a failing case"
 cases=$(grep -c '^ok   ' <<<"$out")
 [ "$cases" -ge 30 ] || fail "only $cases cases ran"
 grep -q "^${#rules[@]} rule file(s): $cases passed, 0 failed$" <<<"$out" || fail "no summary line"
-for r in pii_mask normalize soft_delete currency; do
+for r in pii_mask pii_steps normalize soft_delete currency; do
     grep -q "^$lua_dir/$r.lua: [0-9]* passed, 0 failed$" <<<"$out" || fail "no result for $r.lua"
 done
 pass "library: ${#rules[@]} rules, $cases cases pass"

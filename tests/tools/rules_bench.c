@@ -1,9 +1,11 @@
 /* rules_bench: the rules engine's cost per event (bench/rules_overhead.sh, docs/BENCHMARKS.md).
  * Builds a 10-column table and distinct rows typed by pg_value_parse, then applies rule sets to
  * N insert events through rules_set_apply, timing thread CPU and wall time, best of R runs:
- * no rule for the table, the identity rule, lua/pii_mask.lua, the 4-step rules of bench/rules/.
+ * no rule for the table, the identity rule, lua/pii_mask.lua, the 4-step rules of bench/rules/, and
+ * the 4-step rule of the issue's contract (rename, cast, mask, add) as native steps (f), checked
+ * first to give the same rows as the same steps written with the sluice helpers.
  * A breakdown of the 4-step rule (marshal push, transform call, pull) follows the main table.
- *   rules_bench [--events N] [--rows N] [--runs R] [--repo DIR] [--check ROW] [--only a..e]
+ *   rules_bench [--events N] [--rows N] [--runs R] [--repo DIR] [--check ROW] [--only a..f]
  *               [--breakdown-events N]   (default: min(events, 200000))
  * --check ROW prints the 4-step rule's result for one row, as bench/rules/check.lua writes it
  * (the script compares it with the lua5.4 peer's). */
@@ -275,6 +277,55 @@ static void print_check(const bench *b, rules_set *s, long row)
     die("check", "the result has no column check");
 }
 
+/* Do two values of column c agree (state, and content by kind)? */
+static int value_same(const column_def *c, const value *a, const value *b)
+{
+    if (a->state != b->state)
+        return 0;
+    if (a->state != VALUE_PRESENT)
+        return 1;
+    switch (c->kind) {
+    case VALUE_BOOL: return (a->v.b != 0) == (b->v.b != 0);
+    case VALUE_FLOAT32:
+    case VALUE_FLOAT64: return a->v.f == b->v.f;
+    case VALUE_INT16:
+    case VALUE_INT32:
+    case VALUE_INT64:
+    case VALUE_DATE:
+    case VALUE_TIME:
+    case VALUE_TIMESTAMP:
+    case VALUE_TIMESTAMPTZ: return a->v.i == b->v.i;
+    default: return a->len == b->len && (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
+    }
+}
+
+/* (f)'s rows equal those of the same steps written with the helpers (rows 0..n-1): the same
+ * columns (names, types) and values. Dies naming the first difference. */
+static void check_steps(const bench *b, rules_set *native, rules_set *helpers, long n)
+{
+    char err[512];
+    for (long i = 0; i < n && i < b->nrows; i++) {
+        counter kn = {0}, kh = {0};
+        rules_output on = {counter_emit, counter_dead_letter, &kn}, oh = {counter_emit, counter_dead_letter, &kh};
+        event ev = bench_event(b, i);
+        if (rules_set_apply(native, &ev, &on, err, sizeof err) < 0 || rules_set_apply(helpers, &ev, &oh, err, sizeof err) < 0 ||
+            kn.dead || kh.dead || !kn.last || !kh.last)
+            die("check (f)", kn.dead ? kn.first_error : kh.dead ? kh.first_error : err);
+        const table_def *tn = kn.last->table, *th = kh.last->table;
+        if (tn->ncols != th->ncols)
+            die("check (f)", "the rows have different columns");
+        for (int c = 0; c < tn->ncols; c++) {
+            const column_def *x = &tn->cols[c], *y = &th->cols[c];
+            if (strcmp(x->name, y->name) || x->type_oid != y->type_oid || x->kind != y->kind || x->typmod != y->typmod)
+                die("check (f)", "the rows have different column definitions");
+            if (!value_same(x, &kn.last->after[c], &kh.last->after[c])) {
+                fprintf(stderr, "rules_bench: row %ld column %s\n", i, x->name);
+                die("check (f)", "native steps and the helpers give different values");
+            }
+        }
+    }
+}
+
 /* ---- the breakdown: the same steps as rules_set_apply, one at a time ------------------------ */
 
 enum { STEP_PUSH, STEP_CALL, STEP_PULL };
@@ -328,7 +379,7 @@ static double run_steps(const bench *b, const char *source, long events, int run
 int main(int argc, char **argv)
 {
     long events = 1000000, rows = 100000, check = -1, bevents = 0;
-    const char *only = NULL;   /* run one scenario (a..e), no breakdown: for perf record */
+    const char *only = NULL;   /* run one scenario (a..f), no breakdown: for perf record */
     int runs = 3;
     const char *repo = ".";
     for (int i = 1; i < argc; i++) {
@@ -348,7 +399,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--check") && v)
             check = atol(v), i++;
         else {
-            fprintf(stderr, "usage: rules_bench [--events N] [--rows N] [--runs R] [--repo DIR] [--check ROW] [--only a..e]\n"
+            fprintf(stderr, "usage: rules_bench [--events N] [--rows N] [--runs R] [--repo DIR] [--check ROW] [--only a..f]\n"
                             "                   [--breakdown-events N]\n");
             return 2;
         }
@@ -367,6 +418,10 @@ int main(int argc, char **argv)
     char *four = read_file(path);
     snprintf(path, sizeof path, "%s/bench/rules/four_step_helpers.lua", repo);
     char *four_helpers = read_file(path);
+    snprintf(path, sizeof path, "%s/bench/rules/four_step_steps.lua", repo);
+    char *four_steps = read_file(path);
+    snprintf(path, sizeof path, "%s/bench/rules/four_step_steps_helpers.lua", repo);
+    char *four_steps_helpers = read_file(path);
     static const char identity[] = "function transform(e) return e end";
 
     bench b;
@@ -404,8 +459,20 @@ int main(int argc, char **argv)
         {"(c) lua/pii_mask.lua (mask email and phone)", "public.customers", 0},
         {"(d) 4-step rule, bench/rules/four_step.lua (plain Lua)", "public.customers", 1},
         {"(e) 4-step rule with sluice helpers, bench/rules/four_step_helpers.lua", "public.customers", 1},
+        {"(f) 4-step rule of the contract (rename, cast, mask, add) as native steps, bench/rules/four_step_steps.lua",
+         "public.customers", 1},
     };
-    const char *sources[] = {identity, identity, pii, four, four_helpers};
+    const char *sources[] = {identity, identity, pii, four, four_helpers, four_steps};
+    if (!only || only[0] == 'f') {   /* (f) must give what the helpers give */
+        rules_set *n = compile_one("four_step_steps.lua", "public.customers", four_steps, defs);
+        rules_set *h = compile_one("four_step_steps_helpers.lua", "public.customers", four_steps_helpers, defs);
+        long rows_checked = b.nrows < 10000 ? b.nrows : 10000;
+        check_steps(&b, n, h, rows_checked);
+        fprintf(stderr, "rules_bench: (f) native steps and the sluice helpers give identical rows (%ld rows)\n",
+                rows_checked);
+        rules_set_destroy(n);
+        rules_set_destroy(h);
+    }
     printf("| scenario | events/s per core (best) | CPU ns/event (best) | events/s wall (best) | "
            "all runs, CPU ns/event | target 1M events/s per core |\n");
     printf("|---|---:|---:|---:|---|---|\n");
@@ -456,5 +523,7 @@ int main(int argc, char **argv)
     free(pii);
     free(four);
     free(four_helpers);
+    free(four_steps);
+    free(four_steps_helpers);
     return 0;
 }

@@ -568,7 +568,7 @@ static void test_compile_errors_and_matching(void **state)
     assert_non_null(strstr(err, "rule broken.lua: broken.lua:3:"));
     rule_spec none = {"empty.lua", 1, "*", "x = 1"};
     assert_null(rules_set_compile(&none, 1, NULL, NULL, defs, err, sizeof err));
-    assert_non_null(strstr(err, "no function transform"));
+    assert_non_null(strstr(err, "neither steps nor transform(event)"));
     rule_spec two[] = {{"a.lua", 1, "public.users", "function transform(e) return e end"},
                        {"b.lua", 1, "public.*", "function transform(e) return nil end"}};
     rules_set *s = rules_set_compile(two, 2, NULL, NULL, defs, err, sizeof err);
