@@ -438,7 +438,7 @@ static int run(json_t *desc, const char *dir, arena *a)
     mo.block_bytes = (size_t)json_integer_value(json_object_get(mj, "block_bytes"));
     if (open_out(dir, "manifest.avro", &mfd) < 0)
         goto out;
-    avro_ocf_output mout = {avro_ocf_output_fd_write, &mfd};
+    byte_output mout = {byte_output_fd_write, &mfd};
     if (!(mw = iceberg_manifest_writer_create(&mo, &mout, err, sizeof err)))
         goto out;
     json_t *entries = json_object_get(mj, "entries");
@@ -457,7 +457,7 @@ static int run(json_t *desc, const char *dir, arena *a)
     lo.block_bytes = (size_t)json_integer_value(json_object_get(lj, "block_bytes"));
     if (open_out(dir, "list.avro", &lfd) < 0)
         goto out;
-    avro_ocf_output lout = {avro_ocf_output_fd_write, &lfd};
+    byte_output lout = {byte_output_fd_write, &lfd};
     if (!(lw = iceberg_manifest_list_writer_create(&lo, &lout, err, sizeof err)) ||
         iceberg_manifest_list_writer_add(lw, &summary, err, sizeof err) < 0)
         goto out;

@@ -321,7 +321,7 @@ static int bench_run(uint64_t nrows, const char *path, parquet_compression codec
     parquet_options_default(&o);
     o.compression = codec;
     parquet_schema s = {bench_cols, sizeof bench_cols / sizeof bench_cols[0]};
-    parquet_output out = {parquet_output_fd_write, &fd};
+    byte_output out = {byte_output_fd_write, &fd};
     double t0 = bench_now();
     parquet_writer *w = parquet_writer_create(&s, &o, &out, err, errlen);
     if (!w)
@@ -498,7 +498,7 @@ int main(int argc, char **argv)
         goto done;
     }
     parquet_schema s = {defs, ncols};
-    parquet_output out = {parquet_output_fd_write, &fd};
+    byte_output out = {byte_output_fd_write, &fd};
     w = parquet_writer_create(&s, &o, &out, err, sizeof err);
     if (!w)
         goto done;

@@ -118,7 +118,7 @@ static avro_ocf_writer *open_writer(buf *file, avro_ocf_codec codec, size_t bloc
 {
     char err[256] = "";
     avro_ocf_options o = {.codec = codec, .block_bytes = block_bytes, .meta = meta, .nmeta = nmeta, .sync = SYNC};
-    avro_ocf_output out = {avro_ocf_output_buf_write, file};
+    byte_output out = {byte_output_buf_write, file};
     avro_ocf_writer *w = avro_ocf_writer_create(SCHEMA, strlen(SCHEMA), &o, &out, err, sizeof err);
     if (!w)
         fail_msg("create: %s", err);
@@ -414,7 +414,7 @@ static void test_random_sync(void **state)
     (void)state;
     buf a = BUF_INIT, b = BUF_INIT;
     char err[256] = "";
-    avro_ocf_output oa = {avro_ocf_output_buf_write, &a}, ob = {avro_ocf_output_buf_write, &b};
+    byte_output oa = {byte_output_buf_write, &a}, ob = {byte_output_buf_write, &b};
     avro_ocf_writer *wa = avro_ocf_writer_create(SCHEMA, strlen(SCHEMA), NULL, &oa, err, sizeof err);
     avro_ocf_writer *wb = avro_ocf_writer_create(SCHEMA, strlen(SCHEMA), NULL, &ob, err, sizeof err);
     assert_non_null(wa);
@@ -495,7 +495,7 @@ static void test_refusals(void **state)
     (void)state;
     char err[256] = "";
     buf file = BUF_INIT;
-    avro_ocf_output out = {avro_ocf_output_buf_write, &file};
+    byte_output out = {byte_output_buf_write, &file};
 
     assert_null(avro_ocf_writer_create("{\"type\":\"recrod\"}", 17, NULL, &out, err, sizeof err));
     assert_non_null(strstr(err, "avro schema:"));
@@ -537,7 +537,7 @@ static void test_refusals(void **state)
 
     /* An output failure fails the writer, for good. */
     int calls = 0;
-    avro_ocf_output bad = {failing_write, &calls};
+    byte_output bad = {failing_write, &calls};
     o = (avro_ocf_options){.sync = SYNC};
     w = avro_ocf_writer_create(SCHEMA, strlen(SCHEMA), &o, &bad, err, sizeof err);
     assert_non_null(w);

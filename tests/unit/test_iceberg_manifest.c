@@ -526,7 +526,7 @@ static void write_manifest(fixture_files *ff, avro_ocf_codec codec)
                                   .snapshot_id = 7001,
                                   .codec = codec,
                                   .sync = SYNC};
-    avro_ocf_output out = {avro_ocf_output_buf_write, &ff->manifest};
+    byte_output out = {byte_output_buf_write, &ff->manifest};
     ff->mw = iceberg_manifest_writer_create(&o, &out, err, sizeof err);
     if (!ff->mw)
         fail_msg("create: %s", err);
@@ -753,7 +753,7 @@ static void test_manifest_list_roundtrip(void **state)
                                  .npartitions = 3, .key_metadata = "k", .key_metadata_len = 1};
     iceberg_manifest_list_options o = {.snapshot_id = 7001, .has_parent_snapshot_id = true,
                                        .parent_snapshot_id = 6000, .sequence_number = 6, .sync = SYNC};
-    avro_ocf_output out = {avro_ocf_output_buf_write, &ff.list};
+    byte_output out = {byte_output_buf_write, &ff.list};
     iceberg_manifest_list_writer *lw = iceberg_manifest_list_writer_create(&o, &out, err, sizeof err);
     assert_non_null(lw);
     assert_int_equal(iceberg_manifest_list_writer_add(lw, &ff.summary, err, sizeof err), 0);
@@ -847,7 +847,7 @@ static void test_refused_entries(void **state)
     (void)state;
     char err[256] = "";
     buf file = BUF_INIT;
-    avro_ocf_output out = {avro_ocf_output_buf_write, &file};
+    byte_output out = {byte_output_buf_write, &file};
     iceberg_manifest_options o = {.path = "m.avro", .schema_json = TABLE_SCHEMA, .partition_fields = PARTITION,
                                   .npartition_fields = 2, .content = ICEBERG_MANIFEST_DATA, .snapshot_id = 1,
                                   .sync = SYNC};

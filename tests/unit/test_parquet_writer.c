@@ -31,7 +31,7 @@ static void test_framing_and_column_orders(void **state)
 {
     (void)state;
     buf out = BUF_INIT;
-    parquet_output o = {parquet_output_buf_write, &out};
+    byte_output o = {byte_output_buf_write, &out};
     parquet_options opts;
     parquet_options_default(&opts);
     opts.compression = PARQUET_COMPRESSION_NONE;
@@ -69,7 +69,7 @@ static void test_rejected_row_keeps_writer_usable(void **state)
 {
     (void)state;
     buf out = BUF_INIT;
-    parquet_output o = {parquet_output_buf_write, &out};
+    byte_output o = {byte_output_buf_write, &out};
     char err[256];
     parquet_writer *w = parquet_writer_create(&schema, NULL, &o, err, sizeof err);
     assert_non_null(w);
@@ -126,7 +126,7 @@ static void test_output_failure(void **state)
 {
     (void)state;
     failing_out f = {0, 4096};
-    parquet_output o = {failing_write, &f};
+    byte_output o = {failing_write, &f};
     parquet_options opts;
     parquet_options_default(&opts);
     opts.row_group_bytes = 2048;
@@ -151,7 +151,7 @@ static void test_output_failure(void **state)
 
     /* Failing at the very start: create reports it. */
     failing_out none = {0, 0};
-    parquet_output o2 = {failing_write, &none};
+    byte_output o2 = {failing_write, &none};
     assert_null(parquet_writer_create(&schema, NULL, &o2, err, sizeof err));
     assert_non_null(strstr(err, "disk full"));
 }
@@ -160,7 +160,7 @@ static void test_row_groups_and_bounded_memory(void **state)
 {
     (void)state;
     buf out = BUF_INIT;
-    parquet_output o = {parquet_output_buf_write, &out};
+    byte_output o = {byte_output_buf_write, &out};
     parquet_options opts;
     parquet_options_default(&opts);
     opts.compression = PARQUET_COMPRESSION_SNAPPY;
@@ -201,7 +201,7 @@ static void test_schema_errors(void **state)
 {
     (void)state;
     buf out = BUF_INIT;
-    parquet_output o = {parquet_output_buf_write, &out};
+    byte_output o = {byte_output_buf_write, &out};
     char err[256];
     parquet_column_def dup[] = {{.name = "a", .type = PARQUET_TYPE_INT32}, {.name = "a", .type = PARQUET_TYPE_INT64}};
     parquet_schema s = {dup, 2};

@@ -19,7 +19,7 @@
 #define OCF_RECORD_MAX ((size_t)1 << 30)   /* one encoded record; anything larger is a bug */
 
 struct avro_ocf_writer {
-    avro_ocf_output out;
+    byte_output out;
     avro_schema_t schema;
     avro_value_iface_t *iface;
     avro_value_t value;          /* handed to the caller by avro_ocf_writer_value */
@@ -40,31 +40,6 @@ struct avro_ocf_writer {
     bool closed;
     char failed[256];            /* non-empty once the writer has failed: the reason */
 };
-
-int avro_ocf_output_fd_write(void *ctx, const void *data, size_t len, char *err, size_t errlen)
-{
-    int fd = *(const int *)ctx;
-    const char *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return err_setf(err, errlen, "write: %s", strerror(errno));
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-int avro_ocf_output_buf_write(void *ctx, const void *data, size_t len, char *err, size_t errlen)
-{
-    (void)err;
-    (void)errlen;
-    buf_append(ctx, data, len);
-    return 0;
-}
 
 const char *avro_ocf_codec_name(avro_ocf_codec c)
 {
@@ -169,7 +144,7 @@ static int write_header(avro_ocf_writer *w, const char *schema_json, size_t len,
 }
 
 avro_ocf_writer *avro_ocf_writer_create(const char *schema_json, size_t len, const avro_ocf_options *opt,
-                                        const avro_ocf_output *out, char *err, size_t errlen)
+                                        const byte_output *out, char *err, size_t errlen)
 {
     static const avro_ocf_options defaults = {0};
     avro_ocf_writer *w = NULL;

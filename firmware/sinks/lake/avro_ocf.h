@@ -18,17 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where the file's bytes go, in order, never seeking (a file descriptor, a buffer, later an
- * object store upload). write: 0, or -1 with the reason in err. */
-typedef struct avro_ocf_output {
-    int (*write)(void *ctx, const void *data, size_t len, char *err, size_t errlen);
-    void *ctx;
-} avro_ocf_output;
-
-/* Ready-made outputs: ctx is an int * (a file descriptor; short writes and EINTR retried) or a
- * buf * (core/buf.h; the bytes are appended). */
-int avro_ocf_output_fd_write(void *ctx, const void *data, size_t len, char *err, size_t errlen);
-int avro_ocf_output_buf_write(void *ctx, const void *data, size_t len, char *err, size_t errlen);
+#include "core/byte_output.h"   /* where the file's bytes go */
 
 typedef enum avro_ocf_codec { AVRO_OCF_CODEC_NULL = 0, AVRO_OCF_CODEC_DEFLATE } avro_ocf_codec;
 
@@ -57,7 +47,7 @@ typedef struct avro_ocf_writer avro_ocf_writer;
 /* A writer of records of the schema in schema_json (len bytes, parsed by libavro; written to
  * avro.schema byte for byte) into out. Writes the header at once. NULL with the reason in err. */
 avro_ocf_writer *avro_ocf_writer_create(const char *schema_json, size_t len, const avro_ocf_options *opt,
-                                        const avro_ocf_output *out, char *err, size_t errlen);
+                                        const byte_output *out, char *err, size_t errlen);
 
 /* A generic value of the writer's schema, owned by the writer, for the caller to reset, fill
  * and pass to append (reused record after record). */

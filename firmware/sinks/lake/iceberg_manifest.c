@@ -48,7 +48,7 @@ static char *dup_str(const char *s)
 }
 
 iceberg_manifest_writer *iceberg_manifest_writer_create(const iceberg_manifest_options *opt,
-                                                        const avro_ocf_output *out, char *err, size_t errlen)
+                                                        const byte_output *out, char *err, size_t errlen)
 {
     iceberg_manifest_writer *w = NULL;
     buf schema = BUF_INIT, spec = BUF_INIT;

@@ -155,7 +155,7 @@ typedef struct iceberg_manifest_writer iceberg_manifest_writer;
 /* A manifest writer into out; writes the Avro header (schema, schema-id, partition-spec,
  * partition-spec-id, format-version "2", content). NULL with the reason in err. */
 iceberg_manifest_writer *iceberg_manifest_writer_create(const iceberg_manifest_options *opt,
-                                                        const avro_ocf_output *out, char *err, size_t errlen);
+                                                        const byte_output *out, char *err, size_t errlen);
 
 /* Add one entry (checked: status, content against the manifest's, partition values against
  * the spec, unique stat field ids, sequence numbers of existing/deleted entries). 0 or -1. */
@@ -186,7 +186,7 @@ typedef struct iceberg_manifest_list_writer iceberg_manifest_list_writer;
 /* A manifest list writer into out; writes the header (snapshot-id, parent-snapshot-id,
  * sequence-number, format-version "2"). NULL with the reason in err. */
 iceberg_manifest_list_writer *iceberg_manifest_list_writer_create(const iceberg_manifest_list_options *opt,
-                                                                  const avro_ocf_output *out, char *err,
+                                                                  const byte_output *out, char *err,
                                                                   size_t errlen);
 
 /* Add one manifest. Unassigned sequence numbers become the list's; that is only allowed for a

@@ -16,7 +16,7 @@ struct iceberg_manifest_list_writer {
 };
 
 iceberg_manifest_list_writer *iceberg_manifest_list_writer_create(const iceberg_manifest_list_options *opt,
-                                                                  const avro_ocf_output *out, char *err,
+                                                                  const byte_output *out, char *err,
                                                                   size_t errlen)
 {
     iceberg_manifest_list_writer *w = NULL;

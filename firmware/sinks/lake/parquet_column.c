@@ -245,7 +245,7 @@ int parquet_column_add(parquet_column *col, const parquet_value *v, char *err, s
     return 0;
 }
 
-static int col_write(const parquet_output *out, uint64_t *offset, const void *data, size_t len, char *err,
+static int col_write(const byte_output *out, uint64_t *offset, const void *data, size_t len, char *err,
                      size_t errlen)
 {
     if (out->write(out->ctx, data, len, err, errlen) < 0)
@@ -254,7 +254,7 @@ static int col_write(const parquet_output *out, uint64_t *offset, const void *da
     return 0;
 }
 
-int parquet_column_finish_chunk(parquet_column *col, const parquet_output *out, uint64_t *offset,
+int parquet_column_finish_chunk(parquet_column *col, const byte_output *out, uint64_t *offset,
                                 parquet_chunk_meta *meta, buf *bounds, char *err, size_t errlen)
 {
     if (col->page_values > 0 && col_flush_page(col, err, errlen) < 0)

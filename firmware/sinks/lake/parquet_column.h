@@ -18,7 +18,7 @@
 #include "sinks/lake/parquet_codec.h"
 #include "sinks/lake/parquet_dict.h"
 #include "sinks/lake/parquet_meta.h"
-#include "sinks/lake/parquet_output.h"
+#include "core/byte_output.h"
 #include "sinks/lake/parquet_stats.h"
 #include "sinks/lake/parquet_types.h"
 
@@ -76,7 +76,7 @@ size_t parquet_column_buffered(const parquet_column *col);
  * are appended to bounds, an empty buf of this chunk's own that must not change while meta is
  * used), and start a new chunk.
  * 0, or -1 with err. */
-int parquet_column_finish_chunk(parquet_column *col, const parquet_output *out, uint64_t *offset,
+int parquet_column_finish_chunk(parquet_column *col, const byte_output *out, uint64_t *offset,
                                 parquet_chunk_meta *meta, buf *bounds, char *err, size_t errlen);
 
 #endif

@@ -27,7 +27,7 @@ struct parquet_writer {
     parquet_options opts;
     parquet_kv *kv;
     char *created_by;
-    parquet_output out;
+    byte_output out;
     parquet_codec *codec;
     parquet_column *cols;
 
@@ -74,7 +74,7 @@ static int writer_emit(parquet_writer *w, const void *data, size_t len, char *er
     return 0;
 }
 
-parquet_writer *parquet_writer_create(const parquet_schema *s, const parquet_options *o, const parquet_output *out,
+parquet_writer *parquet_writer_create(const parquet_schema *s, const parquet_options *o, const byte_output *out,
                                       char *err, size_t errlen)
 {
     parquet_writer *w = NULL;

@@ -1,4 +1,4 @@
-/* parquet_writer: writes one Parquet file, row by row, through a parquet_output callback (a file,
+/* parquet_writer: writes one Parquet file, row by row, through a byte_output callback (a file,
  * a buffer, later an object store upload): flat schema with Iceberg field ids, required and
  * optional columns, PLAIN and dictionary encodings, data page v1 with statistics, column-chunk
  * statistics, row groups cut at a size in bytes, no/zstd/snappy compression. Memory is bounded by
@@ -22,7 +22,7 @@
 
 #include "sinks/lake/parquet_codec.h"
 #include "sinks/lake/parquet_meta.h"
-#include "sinks/lake/parquet_output.h"
+#include "core/byte_output.h"
 #include "sinks/lake/parquet_types.h"
 
 typedef struct parquet_options {
@@ -69,7 +69,7 @@ typedef struct parquet_writer parquet_writer;
 
 /* A writer of schema s (at least one column, unique names) with options o (NULL: defaults)
  * into out; writes the leading magic. NULL with the reason in err. */
-parquet_writer *parquet_writer_create(const parquet_schema *s, const parquet_options *o, const parquet_output *out,
+parquet_writer *parquet_writer_create(const parquet_schema *s, const parquet_options *o, const byte_output *out,
                                       char *err, size_t errlen);
 
 /* Append one row: row[i] is the value of column i (schema->ncolumns values). May cut a row group

@@ -1,5 +1,5 @@
-/* parquet_output: the ready-made outputs of the Parquet writer (see parquet_output.h). */
-#include "sinks/lake/parquet_output.h"
+/* byte_output: the ready-made outputs of the file writers (see byte_output.h). */
+#include "core/byte_output.h"
 
 #include <errno.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "core/buf.h"
 #include "core/errbuf.h"
 
-int parquet_output_fd_write(void *ctx, const void *data, size_t len, char *err, size_t errlen)
+int byte_output_fd_write(void *ctx, const void *data, size_t len, char *err, size_t errlen)
 {
     int fd = *(const int *)ctx;
     const char *p = data;
@@ -25,7 +25,7 @@ int parquet_output_fd_write(void *ctx, const void *data, size_t len, char *err, 
     return 0;
 }
 
-int parquet_output_buf_write(void *ctx, const void *data, size_t len, char *err, size_t errlen)
+int byte_output_buf_write(void *ctx, const void *data, size_t len, char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
