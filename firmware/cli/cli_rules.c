@@ -400,7 +400,7 @@ static int rule_check(rule_file *rf, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the sandbox: %s", why);
     else if (rules_vm_load(vm, rf->path, rf->src, rf->len, why, sizeof why) < 0)
         snprintf(err, errlen, "%s does not load: %s", rf->path, why);
-    else if (rules_steps_check(vm, NULL, why, sizeof why) < 0)
+    else if (rules_steps_check(vm, NULL, NULL, why, sizeof why) < 0)
         snprintf(err, errlen, "%s: %s", rf->path, why);
     else
         rc = 0;

@@ -19,7 +19,7 @@ static rules_vm *dry_load(const char *name, const char *source, const rules_limi
         rules_vm_destroy(vm);
         return NULL;
     }
-    if (rules_steps_check(vm, NULL, why, sizeof why) < 0) {
+    if (rules_steps_check(vm, NULL, NULL, why, sizeof why) < 0) {
         err_setf(err, errlen, "rule %s: %s", name, why);
         rules_vm_destroy(vm);
         return NULL;

@@ -89,8 +89,7 @@ rules_set *rules_set_compile(const rule_spec *specs, size_t n, const rules_limit
             err_setf(err, errlen, "rule %s: %s", r->spec.name, why);
             goto fail;
         }
-        if (rules_steps_check(r->vm, &r->has_transform, why, sizeof why) < 0 ||
-            rules_steps_compile(r->vm, &r->steps, why, sizeof why) < 0) {
+        if (rules_steps_check(r->vm, &r->steps, &r->has_transform, why, sizeof why) < 0) {
             err_setf(err, errlen, "rule %s: %s", r->spec.name, why);
             goto fail;
         }

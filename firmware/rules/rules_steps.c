@@ -245,16 +245,21 @@ out:
     return rc;
 }
 
-int rules_steps_check(rules_vm *vm, int *has_transform, char *err, size_t errlen)
+int rules_steps_check(rules_vm *vm, rules_steps **steps, int *has_transform, char *err, size_t errlen)
 {
     rules_steps *p;
     if (rules_steps_compile(vm, &p, err, errlen) < 0)
         return -1;
     int transform = rules_vm_has_function(vm, "transform"), has_steps = p != NULL;
-    rules_steps_destroy(p);
     if (has_transform)
         *has_transform = transform;
-    if (!has_steps && !transform)
+    if (!has_steps && !transform) {
+        rules_steps_destroy(p);
         return err_setf(err, errlen, "it defines neither steps nor transform(event)");
+    }
+    if (steps)
+        *steps = p;
+    else
+        rules_steps_destroy(p);
     return 0;
 }

@@ -45,8 +45,10 @@ void rules_steps_destroy(rules_steps *p);   /* accepts NULL */
 
 /* The form of a rule loaded in vm: its steps, if any, compile, and it defines steps or
  * transform(event). 0, or -1 with the reason in err ("it defines neither steps nor
- * transform(event)"). *has_transform (may be NULL) tells whether transform is defined. */
-int rules_steps_check(rules_vm *vm, int *has_transform, char *err, size_t errlen);
+ * transform(event)"). *steps (may be NULL: then only checked) gets the compiled steps (NULL when
+ * the rule has none; the caller destroys them); *has_transform (may be NULL) tells whether
+ * transform is defined. */
+int rules_steps_check(rules_vm *vm, rules_steps **steps, int *has_transform, char *err, size_t errlen);
 
 /* Apply the steps to in into *out (its table: in's, or a derived one from defs). 0, or -1 with the
  * reason in err. */
