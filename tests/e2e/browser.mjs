@@ -204,7 +204,9 @@ try {
     await tid('rule-source').fill('function transform(e)\n  if e.after and e.after.note then\n' +
                                   '    e.after.note = string.upper(e.after.note)\n  end\n  return e\nend\n');
     await tid('rule-dry-run').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=rule-dry-summary]')?.dataset.errors === '0');
+    // this draft's results: no route shown any more (the routed draft's were), no errors
+    await page.waitForFunction(() => document.querySelector('[data-testid=rule-dry-summary]')?.dataset.errors === '0' &&
+      document.querySelectorAll('[data-testid=dry-item]').length > 0 && !document.querySelector('[data-testid=dry-route]'));
     const items = page.locator('[data-testid=dry-item]');
     check((await items.count()) === rulesEvents, `the dry run shows ${rulesEvents} sampled events of ${rulesTable}`);
     const before = await items.first().getByTestId('dry-before').textContent();
