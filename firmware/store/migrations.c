@@ -96,6 +96,14 @@ const store_migration store_migrations[] = {
      "ALTER TABLE dead_letters ADD COLUMN replay_of INTEGER;"    /* the dead letter whose replay failed again */
      "CREATE INDEX dead_letters_replay ON dead_letters(replay_state, replay_lsn);"
      "CREATE INDEX dead_letters_event_key ON dead_letters(event_key);"},
+    {6, "lake: Iceberg SQL catalog (the Iceberg JDBC catalog's table layout)",
+     "CREATE TABLE iceberg_tables ("
+     "  catalog_name VARCHAR(255) NOT NULL,"
+     "  table_namespace VARCHAR(255) NOT NULL,"
+     "  table_name VARCHAR(255) NOT NULL,"
+     "  metadata_location VARCHAR(1000),"
+     "  previous_metadata_location VARCHAR(1000),"
+     "  PRIMARY KEY (catalog_name, table_namespace, table_name));"},
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

@@ -1,0 +1,99 @@
+/* iceberg_metadata: an Iceberg format v2 table metadata file (metadata/vN.metadata.json), built
+ * and parsed with jansson: a new table (one schema with field ids and optional identifier
+ * fields, the unpartitioned spec 0, the unsorted order 0), and appending a snapshot to it
+ * (snapshots, refs.main, snapshot-log, metadata-log, last-sequence-number, summary totals with
+ * Sluice's "sluice.lsn" watermark). Parsing reads back what an append needs: the current
+ * snapshot and its totals, the last sequence number, the current schema as JSON.
+ *
+ * Ownership: an iceberg_metadata owns its JSON tree; create/parse copy their inputs; strings
+ * returned by getters point into the metadata and are valid until the next change or destroy.
+ * iceberg_metadata_dump returns malloc'd text the caller frees. Errors: NULL / -1 with the
+ * reason in the caller's err. */
+#ifndef SLUICE_SINKS_LAKE_ICEBERG_METADATA_H
+#define SLUICE_SINKS_LAKE_ICEBERG_METADATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+/* One top-level column of the table schema. type is the Iceberg type text: "long", "string",
+ * "decimal(10,2)", "fixed[16]", "timestamptz", ... */
+typedef struct iceberg_schema_field {
+    int32_t id;
+    const char *name;
+    bool required;
+    const char *type;
+    bool identifier;   /* part of identifier-field-ids (must then be required) */
+} iceberg_schema_field;
+
+/* The table a new metadata file describes. */
+typedef struct iceberg_table_spec {
+    const char *location;        /* the table's base URI, no trailing '/': "file:///lake/db/t" */
+    const char *table_uuid;      /* NULL: a random UUID */
+    const iceberg_schema_field *fields;
+    size_t nfields;
+    const char *const *properties;   /* key, value, key, value ... (may be NULL) */
+    size_t nproperties;              /* number of pairs */
+} iceberg_table_spec;
+
+/* What a new snapshot adds (operation "append"). */
+typedef struct iceberg_snapshot_add {
+    int64_t snapshot_id;
+    const char *manifest_list;   /* its full URI */
+    int64_t added_data_files;
+    int64_t added_records;
+    int64_t added_files_size;
+    const char *lsn;             /* Sluice's committed LSN watermark (summary "sluice.lsn"); NULL: none */
+} iceberg_snapshot_add;
+
+/* The current snapshot as parsed. */
+typedef struct iceberg_snapshot_info {
+    int64_t snapshot_id;
+    bool has_parent;
+    int64_t parent_snapshot_id;
+    int64_t sequence_number;
+    int64_t timestamp_ms;
+    const char *manifest_list;
+    int64_t total_records, total_data_files, total_files_size;
+    const char *lsn;             /* NULL when the summary has no "sluice.lsn" */
+} iceberg_snapshot_info;
+
+typedef struct iceberg_metadata iceberg_metadata;
+
+/* Metadata of a new table with no snapshot (last-sequence-number 0). NULL with err. */
+iceberg_metadata *iceberg_metadata_create(const iceberg_table_spec *spec, int64_t now_ms, char *err,
+                                          size_t errlen);
+
+/* Parse a metadata file (format version 2 only). NULL with err. */
+iceberg_metadata *iceberg_metadata_parse(const char *json, size_t len, char *err, size_t errlen);
+
+void iceberg_metadata_destroy(iceberg_metadata *m);   /* accepts NULL */
+
+/* Add a snapshot as the current one (parent: the previous current snapshot; sequence number:
+ * last-sequence-number + 1; totals: the parent's plus what it adds), and record the metadata
+ * file this one replaces (previous_location, NULL for none) in metadata-log. 0 or -1. */
+int iceberg_metadata_add_snapshot(iceberg_metadata *m, const iceberg_snapshot_add *add,
+                                  const char *previous_location, int64_t now_ms, char *err, size_t errlen);
+
+/* The current snapshot: 1 (filled), 0 (none), -1 (malformed, err). */
+int iceberg_metadata_current_snapshot(const iceberg_metadata *m, iceberg_snapshot_info *out, char *err,
+                                      size_t errlen);
+
+int64_t iceberg_metadata_last_sequence_number(const iceberg_metadata *m);
+int32_t iceberg_metadata_current_schema_id(const iceberg_metadata *m);
+int iceberg_metadata_snapshot_count(const iceberg_metadata *m);
+const char *iceberg_metadata_location(const iceberg_metadata *m);
+const char *iceberg_metadata_table_uuid(const iceberg_metadata *m);
+
+/* Append the current schema's JSON (as manifests' "schema" header wants it). 0 or -1. */
+int iceberg_metadata_schema_json(const iceberg_metadata *m, buf *out, char *err, size_t errlen);
+
+/* The whole metadata file as JSON text (malloc'd), NULL on out-of-memory. */
+char *iceberg_metadata_dump(const iceberg_metadata *m);
+
+/* A random (version 4) UUID as text into out (37 bytes). 0 or -1. */
+int iceberg_uuid_random(char out[37]);
+
+#endif

@@ -1,0 +1,154 @@
+/* iceberg_parquet: Parquet column types to Iceberg types, and the Parquet writer's close report
+ * to Iceberg data-file statistics (see the header). */
+#include "sinks/lake/iceberg_parquet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sinks/lake/iceberg_value.h"
+
+static int iceberg_type_of(parquet_type t, iceberg_type *out)
+{
+    switch (t) {
+    case PARQUET_TYPE_BOOLEAN: *out = ICEBERG_TYPE_BOOLEAN; return 0;
+    case PARQUET_TYPE_INT32: *out = ICEBERG_TYPE_INT; return 0;
+    case PARQUET_TYPE_INT64: *out = ICEBERG_TYPE_LONG; return 0;
+    case PARQUET_TYPE_FLOAT: *out = ICEBERG_TYPE_FLOAT; return 0;
+    case PARQUET_TYPE_DOUBLE: *out = ICEBERG_TYPE_DOUBLE; return 0;
+    case PARQUET_TYPE_DECIMAL: *out = ICEBERG_TYPE_DECIMAL; return 0;
+    case PARQUET_TYPE_STRING: *out = ICEBERG_TYPE_STRING; return 0;
+    case PARQUET_TYPE_BINARY: *out = ICEBERG_TYPE_BINARY; return 0;
+    case PARQUET_TYPE_UUID: *out = ICEBERG_TYPE_UUID; return 0;
+    case PARQUET_TYPE_DATE: *out = ICEBERG_TYPE_DATE; return 0;
+    case PARQUET_TYPE_TIME: *out = ICEBERG_TYPE_TIME; return 0;
+    case PARQUET_TYPE_TIMESTAMP: *out = ICEBERG_TYPE_TIMESTAMP; return 0;
+    case PARQUET_TYPE_TIMESTAMPTZ: *out = ICEBERG_TYPE_TIMESTAMPTZ; return 0;
+    }
+    return -1;
+}
+
+int iceberg_parquet_type_text(const parquet_column_def *c, char *out, size_t outlen)
+{
+    iceberg_type t;
+    if (iceberg_type_of(c->type, &t) != 0)
+        return -1;
+    int n = t == ICEBERG_TYPE_DECIMAL ? snprintf(out, outlen, "decimal(%d,%d)", c->precision, c->scale)
+                                      : snprintf(out, outlen, "%s", iceberg_type_name(t));
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* A Parquet bound as an Iceberg value of the column's type. */
+static iceberg_value bound_value(iceberg_type t, const parquet_value *v)
+{
+    switch (t) {
+    case ICEBERG_TYPE_BOOLEAN: return iceberg_value_boolean(v->v.b);
+    case ICEBERG_TYPE_INT: return iceberg_value_int(v->v.i32);
+    case ICEBERG_TYPE_DATE: return iceberg_value_date(v->v.i32);
+    case ICEBERG_TYPE_LONG: return iceberg_value_long(v->v.i64);
+    case ICEBERG_TYPE_TIME: return iceberg_value_time(v->v.i64);
+    case ICEBERG_TYPE_TIMESTAMP: return iceberg_value_timestamp(v->v.i64);
+    case ICEBERG_TYPE_TIMESTAMPTZ: return iceberg_value_timestamptz(v->v.i64);
+    case ICEBERG_TYPE_FLOAT: return iceberg_value_float(v->v.f32);
+    case ICEBERG_TYPE_DOUBLE: return iceberg_value_double(v->v.f64);
+    case ICEBERG_TYPE_DECIMAL: {
+        iceberg_decimal d = {v->v.dec.hi, v->v.dec.lo};
+        return iceberg_value_decimal(d);
+    }
+    case ICEBERG_TYPE_STRING: return iceberg_value_string(v->v.bytes.ptr, v->v.bytes.len);
+    case ICEBERG_TYPE_UUID: return iceberg_value_uuid(v->v.bytes.ptr);
+    case ICEBERG_TYPE_FIXED: return iceberg_value_fixed(v->v.bytes.ptr, v->v.bytes.len);
+    case ICEBERG_TYPE_BINARY: return iceberg_value_binary(v->v.bytes.ptr, v->v.bytes.len);
+    }
+    return iceberg_value_null(t);
+}
+
+/* Append the bound's bytes; its offset and length into *off, *len. 0 or -1. */
+static int bound_put(iceberg_file_stats *st, iceberg_type t, const parquet_value *v, size_t *off, size_t *len,
+                     char *err, size_t errlen)
+{
+    if (v->kind == PARQUET_VALUE_BYTES && t == ICEBERG_TYPE_UUID && v->v.bytes.len != 16) {
+        snprintf(err, errlen, "uuid bound of %zu bytes", v->v.bytes.len);
+        return -1;
+    }
+    iceberg_value iv = bound_value(t, v);
+    *off = st->bounds.len;
+    if (iceberg_value_serialize(&iv, &st->bounds, err, errlen) != 0)
+        return -1;
+    *len = st->bounds.len - *off;
+    return 0;
+}
+
+iceberg_file_stats *iceberg_file_stats_from_parquet(const parquet_schema *s, const parquet_file_info *info,
+                                                    char *err, size_t errlen)
+{
+    if (info->ncolumns != s->ncolumns) {
+        snprintf(err, errlen, "the file has %zu columns, the schema %zu", info->ncolumns, s->ncolumns);
+        return NULL;
+    }
+    iceberg_file_stats *st = calloc(1, sizeof *st);
+    size_t *offs = calloc(2 * s->ncolumns + 1, sizeof *offs);
+    if (!st || !offs || !(st->columns = calloc(s->ncolumns + 1, sizeof *st->columns)) ||
+        !(st->split_offsets = calloc(info->row_groups + 1, sizeof *st->split_offsets))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < info->row_groups; i++)
+        st->split_offsets[i] = (int64_t)info->row_group_offsets[i];
+    st->nsplit_offsets = info->row_groups;
+    for (size_t i = 0; i < s->ncolumns; i++) {
+        const parquet_column_def *def = &s->columns[i];
+        const parquet_column_info *ci = &info->columns[i];
+        iceberg_type t;
+        if (def->field_id <= 0)
+            continue;   /* not an Iceberg column */
+        if (ci->field_id != def->field_id || iceberg_type_of(def->type, &t) != 0) {
+            snprintf(err, errlen, "column %s: field id %d in the file, %d in the schema", def->name,
+                     (int)ci->field_id, (int)def->field_id);
+            goto fail;
+        }
+        iceberg_column_stats *c = &st->columns[st->ncolumns];
+        c->field_id = def->field_id;
+        c->has_column_size = c->has_value_count = c->has_null_count = true;
+        c->column_size = (int64_t)ci->compressed_bytes;
+        c->value_count = (int64_t)ci->values;
+        c->null_count = (int64_t)ci->nulls;
+        if (t == ICEBERG_TYPE_FLOAT || t == ICEBERG_TYPE_DOUBLE) {
+            c->has_nan_count = true;
+            c->nan_count = (int64_t)ci->nans;
+        }
+        if (ci->min.kind != PARQUET_VALUE_NULL && ci->max.kind != PARQUET_VALUE_NULL) {
+            c->has_lower = c->has_upper = true;
+            if (bound_put(st, t, &ci->min, &offs[2 * st->ncolumns], &c->lower_len, err, errlen) != 0 ||
+                bound_put(st, t, &ci->max, &offs[2 * st->ncolumns + 1], &c->upper_len, err, errlen) != 0)
+                goto fail;
+        }
+        st->ncolumns++;
+    }
+    /* The bound bytes are all appended: point into their final place (an empty string's bound
+     * is 0 bytes at a valid address). */
+    static const char empty[1];
+    for (size_t i = 0; i < st->ncolumns; i++) {
+        iceberg_column_stats *c = &st->columns[i];
+        if (c->has_lower) {
+            c->lower = st->bounds.data ? st->bounds.data + offs[2 * i] : empty;
+            c->upper = st->bounds.data ? st->bounds.data + offs[2 * i + 1] : empty;
+        }
+    }
+    free(offs);
+    return st;
+fail:
+    free(offs);
+    iceberg_file_stats_destroy(st);
+    return NULL;
+}
+
+void iceberg_file_stats_destroy(iceberg_file_stats *st)
+{
+    if (!st)
+        return;
+    free(st->columns);
+    free(st->split_offsets);
+    buf_free(&st->bounds);
+    free(st);
+}

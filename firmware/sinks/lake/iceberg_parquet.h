@@ -1,0 +1,35 @@
+/* iceberg_parquet: the bridge from the Parquet writer to Iceberg: a Parquet column's type as
+ * Iceberg type text (for the table schema), and a written file's close report
+ * (parquet_file_info) as the data file's per-field-id statistics (iceberg_column_stats, bounds
+ * in Appendix D bytes) and split offsets.
+ * Ownership: iceberg_file_stats owns its arrays and bound bytes; the schema and info are read
+ * during the call only. Free with iceberg_file_stats_destroy. */
+#ifndef SLUICE_SINKS_LAKE_ICEBERG_PARQUET_H
+#define SLUICE_SINKS_LAKE_ICEBERG_PARQUET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "sinks/lake/iceberg_manifest.h"
+#include "sinks/lake/parquet_writer.h"
+
+/* "long", "decimal(10,2)", "timestamptz", ... into out. 0, or -1 (unknown type, out too small). */
+int iceberg_parquet_type_text(const parquet_column_def *c, char *out, size_t outlen);
+
+typedef struct iceberg_file_stats {
+    iceberg_column_stats *columns;   /* one per column with a field id, schema order */
+    size_t ncolumns;
+    int64_t *split_offsets;          /* the row groups' offsets */
+    size_t nsplit_offsets;
+    buf bounds;                      /* the bound bytes the columns point into */
+} iceberg_file_stats;
+
+/* The statistics of the file info describes, written with schema s (same column order). NULL
+ * with the reason in err (a column count or field id that does not match, a bad bound). */
+iceberg_file_stats *iceberg_file_stats_from_parquet(const parquet_schema *s, const parquet_file_info *info,
+                                                    char *err, size_t errlen);
+
+void iceberg_file_stats_destroy(iceberg_file_stats *st);   /* accepts NULL */
+
+#endif
