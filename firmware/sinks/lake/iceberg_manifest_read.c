@@ -33,7 +33,7 @@ static int get_long(avro_value_t *rec, const char *name, int64_t *out, int requi
     int r = field(rec, name, &f);
     if (r == 0) {
         if (avro_value_get_type(&f) == AVRO_INT32) {
-            int32_t x;
+            int32_t x = 0;
             r = avro_value_get_int(&f, &x);
             *out = x;
         } else {
