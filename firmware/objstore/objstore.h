@@ -114,6 +114,18 @@ static inline void objstore_destroy(objstore *s)
         s->ops->destroy(s);
 }
 
+/* Append segment to b as part of a key: letters, digits, '.', '_', '-' and non-ASCII bytes as
+ * they are, any other byte %-encoded ("%2F" for '/'), so a name becomes one key segment. */
+void objstore_key_escape(buf *b, const char *segment);
+
+/* Store the first size bytes of the local file fd under key: one put up to OBJSTORE_FD_PUT_MAX
+ * bytes, a multipart upload of OBJSTORE_FD_PART_BYTES parts above (objstore_put_fd.c). The file
+ * is read with pread (its offset is untouched). An objstore status with the reason in err. */
+#define OBJSTORE_FD_PUT_MAX (16u * 1024 * 1024)
+#define OBJSTORE_FD_PART_BYTES (8u * 1024 * 1024)
+int objstore_put_fd(objstore *s, const char *key, int fd, uint64_t size, const objstore_put_options *o, char *err,
+                    size_t errlen);
+
 /* Is key acceptable to every implementation? Non-empty, at most 1024 bytes, valid UTF-8 without
  * control characters, no leading '/', no empty, "." or ".." segment. 0, or -1 with the reason. */
 int objstore_key_check(const char *key, char *err, size_t errlen);

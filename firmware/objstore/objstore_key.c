@@ -1,6 +1,7 @@
 /* objstore_key: objstore_key_check(), the one definition of a key every implementation accepts
- * (see objstore.h). Keys become S3 object names and local file paths alike, so anything that is
- * not a plain relative path of printable UTF-8 is refused before it reaches either. */
+ * (see objstore.h), and objstore_key_escape() for names that become one key segment. Keys
+ * become S3 object names and local file paths alike, so anything that is not a plain relative
+ * path of printable UTF-8 is refused before it reaches either. */
 #include "objstore/objstore.h"
 
 #include <string.h>
@@ -94,4 +95,18 @@ int objstore_key_check(const char *key, char *err, size_t errlen)
     if (key_check_chars(key, n, err, errlen) < 0)
         return -1;
     return key_check_segments(key, err, errlen);
+}
+
+void objstore_key_escape(buf *b, const char *segment)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)segment; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+            *p == '_' || *p == '-' || *p >= 0x80) {
+            buf_append(b, (const char *)p, 1);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            buf_append(b, e, 3);
+        }
+    }
 }

@@ -38,3 +38,20 @@ int lsn_parse(const char *s, uint64_t *out)
     *out = ((uint64_t)hi << 32) | lo;
     return 0;
 }
+
+static const char *const value_kind_names[] = {
+    [VALUE_TEXT] = "text",         [VALUE_BOOL] = "bool",         [VALUE_INT16] = "int2",
+    [VALUE_INT32] = "int4",        [VALUE_INT64] = "int8",        [VALUE_FLOAT32] = "float4",
+    [VALUE_FLOAT64] = "float8",    [VALUE_NUMERIC] = "numeric",   [VALUE_MONEY] = "money",
+    [VALUE_BYTES] = "bytea",       [VALUE_DATE] = "date",         [VALUE_TIME] = "time",
+    [VALUE_TIMETZ] = "timetz",     [VALUE_TIMESTAMP] = "timestamp", [VALUE_TIMESTAMPTZ] = "timestamptz",
+    [VALUE_INTERVAL] = "interval", [VALUE_UUID] = "uuid",         [VALUE_JSON] = "json",
+    [VALUE_INET] = "inet",         [VALUE_ARRAY] = "array",
+};
+
+const char *value_kind_name(value_kind k)
+{
+    return (unsigned)k < sizeof value_kind_names / sizeof value_kind_names[0] && value_kind_names[k]
+               ? value_kind_names[k]
+               : "unknown";
+}

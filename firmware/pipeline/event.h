@@ -129,6 +129,10 @@ typedef struct event {
  * column names, type names, enum labels). Accepts NULL. */
 void table_def_free(table_def *t);
 
+/* A kind's name for messages: the PostgreSQL type it stands for ("int4", "timestamptz", "bytea",
+ * "inet", "array"), "unknown" outside the enum. */
+const char *value_kind_name(value_kind k);
+
 /* LSN text form "XXX/XXXXXXXX" into out (at least 18 bytes); parse returns 0 or -1. */
 void lsn_format(uint64_t lsn, char out[18]);
 int lsn_parse(const char *s, uint64_t *out);

@@ -17,7 +17,7 @@
 #include "rules/rules_settings.h"
 #include "rules/rules_sink.h"
 
-#define PIPELINE_MAX_SINKS 4
+#define PIPELINE_MAX_SINKS 6
 
 struct pipeline {
     sink sinks[PIPELINE_MAX_SINKS];
@@ -26,6 +26,8 @@ struct pipeline {
     int has_rules;
     ack_tracker *ack;
     objstore *lake;            /* the lake's object store, when one is configured */
+    objstore *silver_lake;     /* the silver writer's own handle on it (one thread per handle) */
+    iceberg_catalog *silver_catalog;
     capture *capture;
     pthread_t thread;
     int running;
@@ -59,6 +61,8 @@ void pipeline_stop(pipeline *p)
     for (size_t i = 0; i < p->nsinks; i++)
         p->sinks[i].ops->destroy(p->sinks[i].self);
     objstore_destroy(p->lake);
+    objstore_destroy(p->silver_lake);
+    iceberg_catalog_destroy(p->silver_catalog);
     ack_tracker_destroy(p->ack);
     free(p->conninfo);
     free(p->password);
@@ -79,7 +83,7 @@ static int pipeline_sinks_create(pipeline *p, const config *cfg, const pipeline_
     kafka_options_from_config(cfg, p->dbname, &ko);
     lake_conf lc;
     lake_conf_from_config(cfg, deps->state_dir, p->dbname, &lc);
-    size_t n = (file_path != NULL) + (ko.brokers != NULL) + (lc.bronze != 0);
+    size_t n = (file_path != NULL) + (ko.brokers != NULL) + (lc.bronze != 0) + (lc.silver != 0);
     if (!(p->ack = ack_tracker_create(n, 0))) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -124,6 +128,23 @@ static int pipeline_sinks_create(pipeline *p, const config *cfg, const pipeline_
             return -1;
         p->nsinks++;
         log_info("pipeline", "sink: bronze in %s/bronze/%s", objstore_describe(p->lake), lc.bronze_opts.source);
+    }
+    if (lc.silver) {
+        if (!(p->silver_lake = lake_store_open(cfg, &lc, err, errlen)) ||
+            !(p->silver_catalog = lake_silver_catalog_open(&lc, deps->store, err, errlen)))
+            return -1;
+        silver_sink_deps sd = {.objects = p->silver_lake,
+                               .catalog = p->silver_catalog,
+                               .ack = p->ack,
+                               .ack_index = p->nsinks,
+                               .metrics = deps->metrics,
+                               .health = deps->health,
+                               .stop = &p->stop};
+        if (silver_sink_create(&lc.silver_opts, &sd, &p->sinks[p->nsinks], err, errlen) < 0)
+            return -1;
+        p->nsinks++;
+        log_info("pipeline", "sink: silver Iceberg tables in %s/silver/%s (catalog: %s)",
+                 objstore_describe(p->silver_lake), lc.silver_opts.source, lc.silver_catalog);
     }
     return 0;
 }

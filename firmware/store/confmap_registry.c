@@ -148,7 +148,7 @@ static const conf_module file_module = {
     COUNT(file_settings)};
 
 static const conf_module *const modules[] = {
-    &log_module, &console_module, &source_module, &file_module, &kafka_conf_module, &s3_conf_module, &lake_conf_module, &bronze_conf_module, &rules_conf_module, NULL,
+    &log_module, &console_module, &source_module, &file_module, &kafka_conf_module, &s3_conf_module, &lake_conf_module, &bronze_conf_module, &silver_conf_module, &rules_conf_module, NULL,
 };
 
 const conf_module *const *confmap_modules(void)

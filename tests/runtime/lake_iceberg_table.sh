@@ -36,7 +36,8 @@ got = json.load(open(sys.argv[1]))
 want = [json.loads(l) for l in open(sys.argv[2])]
 assert got["snapshots"] == 2, f"icebird sees {got['snapshots']} snapshots, expected 2"
 def norm_got(r):
-    return (int(r["id"]), r["name"], None if r["amount"] is None else "%.2f" % r["amount"], r["flag"], r["ts"],
+    return (int(r["id"]), r["name"], None if r["amount"] is None else "%.2f" % r["amount"], r["flag"],
+            None if r["ts"] is None else int(r["ts"]),
             r["score"])
 def norm_want(r):
     return (r["id"], r["name"], r["amount"], r["flag"], r["ts"], r["score"])

@@ -1,14 +1,16 @@
 /* iceberg_append: appends Parquet files to an Iceberg v2 table with Sluice's writers
- * (firmware/sinks/lake/parquet_writer, iceberg_table, iceberg_catalog_sqlite), so runtime tests
- * can read the table with independent readers.
- *   iceberg_append --dir DIR --db STORE.db --table NS.NAME --files K --rows R --seed S
- *                  [--lsn LSN] [--expect ROWS.jsonl]
+ * (firmware/sinks/lake/parquet_writer, iceberg_table, iceberg_catalog_sqlite or
+ * iceberg_catalog_pg), so runtime tests can read the table with independent readers.
+ *   iceberg_append --dir DIR (--db STORE.db | --catalog-pg CONNINFO) --table NS.NAME --files K
+ *                  --rows R --seed S [--lsn LSN] [--expect ROWS.jsonl]
  * The table lives at key NS/NAME of a local-directory object store on DIR (location
- * file://<DIR>/NS/NAME) and in the SQL catalog "sluice" of the store; it is created on first
- * use. One run is one append (one snapshot) of K files of R rows each, the rows computed from
- * the seed: id long (identifier), name string (every 7th null), amount decimal(10,2), flag
- * boolean, ts timestamptz (whole milliseconds), score double (every 5th null). --expect appends
- * the rows as JSON lines {"id","name","amount" (text),"flag","ts" (micros),"score"}.
+ * file://<DIR>/NS/NAME) and in the SQL catalog "sluice": in the store's SQLite database (--db),
+ * or in the PostgreSQL database CONNINFO names (--catalog-pg; its catalog tables are made when
+ * missing), so several processes can append to one table. The table is created on first use.
+ * One run is one append (one snapshot) of K files of R rows each, the rows computed from the
+ * seed: id long (identifier), name string (every 7th null), amount decimal(10,2), flag boolean,
+ * ts timestamptz (whole milliseconds), score double (every 5th null). --expect appends the rows
+ * as JSON lines {"id","name","amount" (text),"flag","ts" (micros),"score"}.
  * Prints "metadata=<location> version=<N> snapshot=<id> sequence=<n> attempts=<a>".
  * Errors: "iceberg_append: <reason>" on stderr, exit status 1. */
 #define _POSIX_C_SOURCE 200809L
@@ -22,6 +24,7 @@
 #include "core/buf.h"
 #include "core/byte_output.h"
 #include "objstore/objstore_local.h"
+#include "sinks/lake/iceberg_catalog_pg.h"
 #include "sinks/lake/iceberg_catalog_sqlite.h"
 #include "sinks/lake/iceberg_parquet.h"
 #include "sinks/lake/iceberg_table.h"
@@ -37,6 +40,10 @@ static const parquet_column_def COLUMNS[] = {
     {"score", 6, true, PARQUET_TYPE_DOUBLE, 0, 0},
 };
 #define NCOLS (sizeof COLUMNS / sizeof COLUMNS[0])
+
+#define USAGE                                                                                                   \
+    "usage: iceberg_append --dir DIR (--db DB | --catalog-pg CONNINFO) --table NS.NAME --files K --rows R"      \
+    " --seed S [--lsn LSN] [--expect ROWS.jsonl]"
 
 static int die(const char *msg)
 {
@@ -99,23 +106,24 @@ static int rows_write(long seed, int f, int nrows, buf *out, FILE *expect, parqu
 
 int main(int argc, char **argv)
 {
-    const char *dir = NULL, *db = NULL, *table = NULL, *lsn = NULL, *expect_path = NULL;
+    const char *dir = NULL, *db = NULL, *pg = NULL, *table = NULL, *lsn = NULL, *expect_path = NULL;
     int nfiles = 1, nrows = 10;
     long seed = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--dir")) dir = v;
         else if (!strcmp(k, "--db")) db = v;
+        else if (!strcmp(k, "--catalog-pg")) pg = v;
         else if (!strcmp(k, "--table")) table = v;
         else if (!strcmp(k, "--lsn")) lsn = v;
         else if (!strcmp(k, "--expect")) expect_path = v;
         else if (!strcmp(k, "--files")) nfiles = atoi(v);
         else if (!strcmp(k, "--rows")) nrows = atoi(v);
         else if (!strcmp(k, "--seed")) seed = atol(v);
-        else return die("usage: iceberg_append --dir DIR --db DB --table NS.NAME --files K --rows R --seed S");
+        else return die(USAGE);
     }
-    if (!dir || !db || !table || !strchr(table, '.') || nfiles < 1 || nfiles > 100 || nrows < 0)
-        return die("usage: iceberg_append --dir DIR --db DB --table NS.NAME --files K --rows R --seed S");
+    if (!dir || !db == !pg || !table || !strchr(table, '.') || nfiles < 1 || nfiles > 100 || nrows < 0)
+        return die(USAGE);
     char err[512], ns[256], name[256], prefix[600], location[2048];
     const char *dot = strrchr(table, '.');
     snprintf(ns, sizeof ns, "%.*s", (int)(dot - table), table);
@@ -125,10 +133,11 @@ int main(int argc, char **argv)
     objstore *os = objstore_local_create(dir, err, sizeof err);
     if (!os)
         return die(err);
-    store *st = store_open(db, NULL, err, sizeof err);
-    if (!st)
+    store *st = NULL;
+    if (db && !(st = store_open(db, NULL, err, sizeof err)))
         return die(err);
-    iceberg_catalog *cat = iceberg_catalog_sqlite_create(st, "sluice", err, sizeof err);
+    iceberg_catalog *cat = st ? iceberg_catalog_sqlite_create(st, "sluice", err, sizeof err)
+                              : iceberg_catalog_pg_create(pg, NULL, "sluice", err, sizeof err);
     if (!cat)
         return die(err);
     snprintf(location, sizeof location, "%s/%s", objstore_describe(os), prefix);

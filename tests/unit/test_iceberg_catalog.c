@@ -2,7 +2,12 @@
  * compare-and-swap against a stale location returns conflict and leaves the row as it was;
  * two appends through iceberg_table give two snapshots with parent links and sequence numbers
  * 1 and 2, the catalog's previous location, and a metadata JSON with the v2 fields; an append
- * whose catalog row moved on under it (a stale expected location) retries and still commits. */
+ * whose catalog row moved on under it (a stale expected location) retries and still commits.
+ * Row deltas: a commit of data and position-delete files (caller's snapshot id, extra summary
+ * pairs) is an "overwrite", deletes alone a "delete", with added/total delete counts carried
+ * from the parent; a reused snapshot id and an empty commit are refused; the metadata accessors
+ * (has_snapshot, summary_get, schema_fields, last_column_id) and add_snapshot's checks
+ * (operation against content, a summary key given twice). */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,6 +179,106 @@ static void test_two_appends(void **state)
     objstore_destroy(os);
 }
 
+static void test_row_delta(void **state)
+{
+    store_fixture *f = *state;
+    char err[256], dir[700], location[1200], pa[1300], pd[1300];
+    snprintf(dir, sizeof dir, "%s/lake", f->dir);
+    objstore *os = objstore_local_create(dir, err, sizeof err);
+    assert_non_null(os);
+    iceberg_catalog *cat = iceberg_catalog_sqlite_create(f->st, "sluice", err, sizeof err);
+    racing rc = {{&racing_ops}, cat, 1};
+    snprintf(location, sizeof location, "%s/db/d", objstore_describe(os));
+    iceberg_table_ref t = {os, location, "db/d", &rc.base, {"db", "d"}};
+    iceberg_schema_field fields[] = {{1, "id", true, "long", true}, {3, "name", false, "string", false}};
+    iceberg_table_spec spec = {location, NULL, fields, 2, NULL, 0};
+    assert_int_equal(iceberg_table_create(&t, &spec, 1000, NULL, err, sizeof err), 0);
+    snprintf(pa, sizeof pa, "%s/data/a.parquet", location);
+    snprintf(pd, sizeof pd, "%s/data/a-deletes.parquet", location);
+    iceberg_append_file data = {pa, 10, 1000, NULL, NULL};
+    iceberg_append_file dels = {pd, 3, 200, NULL, pa};
+    iceberg_commit_result res;
+
+    iceberg_commit_files empty = {0};
+    assert_int_equal(iceberg_table_commit(&t, &empty, 2000, &res, err, sizeof err), -1);
+    const char *pairs[] = {"sluice.seq", "7"};
+    iceberg_commit_files c1 = {.snapshot_id = 77, .data = &data, .ndata = 1, .deletes = &dels, .ndeletes = 1,
+                               .lsn = "0/20", .summary = pairs, .nsummary = 1};
+    rc.raced = 0;   /* conflicts once: the manifests are reused, the backoff sleeps */
+    assert_int_equal(iceberg_table_commit(&t, &c1, 2000, &res, err, sizeof err), 0);
+    assert_int_equal(res.attempts, 2);
+    assert_true(res.snapshot_id == 77);
+    assert_int_equal(res.sequence_number, 1);
+    assert_int_equal(iceberg_table_commit(&t, &c1, 2500, &res, err, sizeof err), -1);   /* id 77 again */
+    assert_non_null(strstr(err, "77"));
+    iceberg_commit_files c2 = {.deletes = &dels, .ndeletes = 1};
+    assert_int_equal(iceberg_table_commit(&t, &c2, 3000, &res, err, sizeof err), 0);
+    assert_int_equal(res.sequence_number, 2);
+
+    iceberg_metadata *m = iceberg_table_load(&t, NULL, err, sizeof err);
+    assert_non_null(m);
+    iceberg_snapshot_info si;
+    assert_int_equal(iceberg_metadata_current_snapshot(m, &si, err, sizeof err), 1);
+    assert_string_equal(si.operation, "delete");
+    assert_int_equal(si.total_delete_files, 2);
+    assert_int_equal(si.total_position_deletes, 6);
+    assert_int_equal(si.total_records, 10);
+    assert_int_equal(si.total_data_files, 1);
+    assert_int_equal(si.total_files_size, 1400);
+    assert_true(iceberg_metadata_has_snapshot(m, 77));
+    assert_true(iceberg_metadata_has_snapshot(m, res.snapshot_id));
+    assert_false(iceberg_metadata_has_snapshot(m, 78));
+    assert_string_equal(iceberg_metadata_summary_get(m, "added-position-deletes"), "3");
+    assert_null(iceberg_metadata_summary_get(m, "added-data-files"));
+    assert_null(iceberg_metadata_summary_get(m, "sluice.seq"));   /* the current snapshot's only */
+    assert_int_equal(iceberg_metadata_last_column_id(m), 3);
+    iceberg_schema_field *sf;
+    size_t n;
+    assert_int_equal(iceberg_metadata_schema_fields(m, &sf, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(sf[0].id, 1);
+    assert_string_equal(sf[0].name, "id");
+    assert_string_equal(sf[0].type, "long");
+    assert_true(sf[0].required && sf[0].identifier);
+    assert_int_equal(sf[1].id, 3);
+    assert_string_equal(sf[1].name, "name");
+    assert_string_equal(sf[1].type, "string");
+    assert_false(sf[1].required || sf[1].identifier);
+    free(sf);
+
+    /* The first snapshot's summary, through the JSON. */
+    char *text = iceberg_metadata_dump(m);
+    json_t *j = json_loads(text, 0, NULL);
+    json_t *s1 = json_object_get(json_array_get(json_object_get(j, "snapshots"), 0), "summary");
+    assert_string_equal(json_string_value(json_object_get(s1, "operation")), "overwrite");
+    assert_string_equal(json_string_value(json_object_get(s1, "added-delete-files")), "1");
+    assert_string_equal(json_string_value(json_object_get(s1, "added-position-delete-files")), "1");
+    assert_string_equal(json_string_value(json_object_get(s1, "added-position-deletes")), "3");
+    assert_string_equal(json_string_value(json_object_get(s1, "added-files-size")), "1200");
+    assert_string_equal(json_string_value(json_object_get(s1, "sluice.seq")), "7");
+    assert_string_equal(json_string_value(json_object_get(s1, "sluice.lsn")), "0/20");
+    json_decref(j);
+    free(text);
+
+    /* add_snapshot's checks. */
+    iceberg_snapshot_add bad = {.snapshot_id = 5, .manifest_list = "file:///l.avro", .operation = "append",
+                                .added_position_delete_files = 1, .added_position_deletes = 1};
+    assert_int_equal(iceberg_metadata_add_snapshot(m, &bad, NULL, 4000, err, sizeof err), -1);
+    assert_non_null(strstr(err, "append"));
+    bad.operation = "merge";
+    assert_int_equal(iceberg_metadata_add_snapshot(m, &bad, NULL, 4000, err, sizeof err), -1);
+    const char *twice[] = {"total-records", "1"};
+    bad.operation = NULL;
+    bad.summary = twice;
+    bad.nsummary = 1;
+    assert_int_equal(iceberg_metadata_add_snapshot(m, &bad, NULL, 4000, err, sizeof err), -1);
+    assert_non_null(strstr(err, "twice"));
+    assert_int_equal(iceberg_metadata_snapshot_count(m), 2);
+    iceberg_metadata_destroy(m);
+    iceberg_catalog_destroy(cat);
+    objstore_destroy(os);
+}
+
 static void test_metadata_errors(void **state)
 {
     (void)state;
@@ -191,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cas, setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_two_appends, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_row_delta, setup, store_fixture_teardown),
         cmocka_unit_test(test_metadata_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,25 +12,6 @@
 #include "core/buf.h"
 #include "core/errbuf.h"
 
-#define BRONZE_PUT_MAX (16u * 1024 * 1024)   /* larger objects go up in parts */
-#define BRONZE_PART_SIZE (8u * 1024 * 1024)
-
-_Static_assert(BRONZE_PART_SIZE >= OBJSTORE_PART_MIN, "parts must meet the store's minimum");
-
-static void key_table(buf *b, const char *table)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)table; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-            *p == '_' || *p == '-' || *p >= 0x80) {
-            buf_append(b, (const char *)p, 1);
-        } else {
-            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            buf_append(b, e, 3);
-        }
-    }
-}
-
 /* "bronze/<source>/<schema>.<table>/date=YYYY-MM-DD/hour=HH/": the directory of an object. */
 static void key_partition(buf *b, const char *source, const char *table, int64_t hour)
 {
@@ -38,7 +19,7 @@ static void key_partition(buf *b, const char *source, const char *table, int64_t
     struct tm tm;
     gmtime_r(&t, &tm);
     buf_printf(b, "bronze/%s/", source);
-    key_table(b, table);
+    objstore_key_escape(b, table);
     buf_printf(b, "/date=%04d-%02d-%02d/hour=%02d/", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
 }
 
@@ -60,7 +41,7 @@ void bronze_object_kafka_key_format(char *out, size_t outlen, const char *source
     buf b = BUF_INIT;
     key_partition(&b, source, table, hour);
     buf_puts(&b, "k");
-    key_table(&b, topic);
+    objstore_key_escape(&b, topic);
     buf_printf(&b, ".%" PRId32 "_%019" PRId64 "-%019" PRId64 ".jsonl%s", partition, first, last,
                compress_codec_suffix(codec));
     snprintf(out, outlen, "%s", b.data);
@@ -137,51 +118,10 @@ int bronze_object_finish_as(bronze_object *o, const char *key, char *err, size_t
     return 0;
 }
 
-/* Read len bytes at off from the spool file into dst. */
-static int spool_read(const bronze_object *o, char *dst, uint64_t off, size_t len, char *err, size_t errlen)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = pread(o->fd, dst + got, len - got, (off_t)(off + got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return err_setf(err, errlen, "bronze: reading the spool file: %s", n < 0 ? strerror(errno) : "short file");
-        got += (size_t)n;
-    }
-    return 0;
-}
-
 int bronze_object_upload(bronze_object *o, objstore *s, char *err, size_t errlen)
 {
     objstore_put_options po = {.content_type = o->codec == COMPRESS_ZSTD ? "application/zstd" : "application/gzip"};
-    uint64_t size = bronze_object_size(o);
-    size_t chunk = size <= BRONZE_PUT_MAX ? (size_t)size : BRONZE_PART_SIZE;
-    char *mem = malloc(chunk ? chunk : 1);
-    int rc = OBJSTORE_ERR;
-    if (!mem) {
-        err_setf(err, errlen, "out of memory");
-        return rc;
-    }
-    if (size <= BRONZE_PUT_MAX) {
-        if (spool_read(o, mem, 0, chunk, err, errlen) == 0)
-            rc = objstore_put(s, o->key, mem, chunk, &po, err, errlen);
-        goto out;
-    }
-    objstore_upload *u = s->ops->upload_begin(s, o->key, &po, err, errlen);
-    if (!u)
-        goto out;
-    for (uint64_t off = 0; off < size; off += BRONZE_PART_SIZE) {
-        size_t n = size - off < BRONZE_PART_SIZE ? (size_t)(size - off) : BRONZE_PART_SIZE;
-        if (spool_read(o, mem, off, n, err, errlen) < 0 || s->ops->upload_part(s, u, mem, n, err, errlen) < 0) {
-            s->ops->upload_abort(s, u);
-            goto out;
-        }
-    }
-    rc = s->ops->upload_complete(s, u, err, errlen);
-out:
-    free(mem);
-    return rc;
+    return objstore_put_fd(s, o->key, o->fd, bronze_object_size(o), &po, err, errlen);
 }
 
 void bronze_object_destroy(bronze_object *o)

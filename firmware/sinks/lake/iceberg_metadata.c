@@ -1,6 +1,7 @@
 /* iceberg_metadata: builds, parses and extends Iceberg v2 table metadata JSON (see the header).
  * The JSON tree is the state: a parsed file keeps the fields Sluice does not know about, and
- * appending a snapshot edits the tree in place. */
+ * adding a snapshot edits the tree in place. Summary metrics follow the spec's names (Java's
+ * SnapshotSummary): added-* for what a snapshot adds, total-* carried from its parent. */
 #include "sinks/lake/iceberg_metadata.h"
 
 #include <inttypes.h>
@@ -229,31 +230,104 @@ int iceberg_metadata_current_snapshot(const iceberg_metadata *m, iceberg_snapsho
         snprintf(err, errlen, "table metadata: snapshot %" PRId64 " has no manifest-list", out->snapshot_id);
         return -1;
     }
+    out->operation = json_string_value(json_object_get(summary, "operation"));
     out->total_records = summary_int(summary, "total-records");
     out->total_data_files = summary_int(summary, "total-data-files");
     out->total_files_size = summary_int(summary, "total-files-size");
+    out->total_delete_files = summary_int(summary, "total-delete-files");
+    out->total_position_deletes = summary_int(summary, "total-position-deletes");
+    out->total_equality_deletes = summary_int(summary, "total-equality-deletes");
     out->lsn = json_string_value(json_object_get(summary, "sluice.lsn"));
     return 1;
 }
 
-static json_t *summary_build(const iceberg_snapshot_add *add, const iceberg_snapshot_info *prev)
+/* summary[key] = v as decimal text (summary values are strings). -1 on out-of-memory. */
+static int summary_put_int(json_t *summary, const char *key, int64_t v)
 {
-    char n[8][24];
-    snprintf(n[0], sizeof n[0], "%" PRId64, add->added_data_files);
-    snprintf(n[1], sizeof n[1], "%" PRId64, add->added_records);
-    snprintf(n[2], sizeof n[2], "%" PRId64, add->added_files_size);
-    snprintf(n[3], sizeof n[3], "%" PRId64, (prev ? prev->total_data_files : 0) + add->added_data_files);
-    snprintf(n[4], sizeof n[4], "%" PRId64, (prev ? prev->total_records : 0) + add->added_records);
-    snprintf(n[5], sizeof n[5], "%" PRId64, (prev ? prev->total_files_size : 0) + add->added_files_size);
-    json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "operation", "append",
-                          "added-data-files", n[0], "added-records", n[1], "added-files-size", n[2],
-                          "total-data-files", n[3], "total-records", n[4], "total-files-size", n[5],
-                          "total-delete-files", "0", "total-position-deletes", "0", "total-equality-deletes",
-                          "0", "changed-partition-count", add->added_data_files > 0 ? "1" : "0",
-                          "sluice.writer", "sluice");
-    if (s && add->lsn)
-        json_object_set_new(s, "sluice.lsn", json_string(add->lsn));
+    char n[24];
+    snprintf(n, sizeof n, "%" PRId64, v);
+    return put(summary, key, json_string(n));
+}
+
+/* The snapshot's operation: the caller's (checked) or derived from what it adds. NULL with err. */
+static const char *operation_of(const iceberg_snapshot_add *add, char *err, size_t errlen)
+{
+    bool data = add->added_data_files > 0, deletes = add->added_position_delete_files > 0;
+    if (!add->operation)
+        return !deletes ? "append" : !data ? "delete" : "overwrite";
+    static const char *const known[] = {"append", "overwrite", "delete", "replace"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(add->operation, known[i]) == 0) {
+            if (i == 0 && deletes) {
+                snprintf(err, errlen, "an append snapshot cannot add delete files");
+                return NULL;
+            }
+            return known[i];
+        }
+    snprintf(err, errlen, "snapshot operation \"%s\" is not append, overwrite, delete or replace", add->operation);
+    return NULL;
+}
+
+/* The new snapshot's summary (prev: the parent, NULL for none). NULL with err. */
+static json_t *summary_build(const iceberg_snapshot_add *add, const iceberg_snapshot_info *prev, char *err,
+                             size_t errlen)
+{
+    static const iceberg_snapshot_info none;
+    if (!prev)
+        prev = &none;
+    if (add->added_data_files < 0 || add->added_records < 0 || add->added_files_size < 0 ||
+        add->added_position_delete_files < 0 || add->added_position_deletes < 0) {
+        snprintf(err, errlen, "snapshot counts must not be negative");
+        return NULL;
+    }
+    const char *op = operation_of(add, err, errlen);
+    if (!op)
+        return NULL;
+    bool data = add->added_data_files > 0, deletes = add->added_position_delete_files > 0;
+    json_t *s = json_object();
+    if (!s || put(s, "operation", json_string(op)) != 0)
+        goto oom;
+    if (data && (summary_put_int(s, "added-data-files", add->added_data_files) != 0 ||
+                 summary_put_int(s, "added-records", add->added_records) != 0))
+        goto oom;
+    if (deletes && (summary_put_int(s, "added-delete-files", add->added_position_delete_files) != 0 ||
+                    summary_put_int(s, "added-position-delete-files", add->added_position_delete_files) != 0 ||
+                    summary_put_int(s, "added-position-deletes", add->added_position_deletes) != 0))
+        goto oom;
+    if ((data || deletes) && summary_put_int(s, "added-files-size", add->added_files_size) != 0)
+        goto oom;
+    if (summary_put_int(s, "total-data-files", prev->total_data_files + add->added_data_files) != 0 ||
+        summary_put_int(s, "total-records", prev->total_records + add->added_records) != 0 ||
+        summary_put_int(s, "total-files-size", prev->total_files_size + add->added_files_size) != 0 ||
+        summary_put_int(s, "total-delete-files", prev->total_delete_files + add->added_position_delete_files) != 0 ||
+        summary_put_int(s, "total-position-deletes", prev->total_position_deletes + add->added_position_deletes) !=
+            0 ||
+        summary_put_int(s, "total-equality-deletes", prev->total_equality_deletes) != 0 ||
+        put(s, "changed-partition-count", json_string(data || deletes ? "1" : "0")) != 0 ||
+        put(s, "sluice.writer", json_string("sluice")) != 0)
+        goto oom;
+    if (add->lsn && put(s, "sluice.lsn", json_string(add->lsn)) != 0)
+        goto oom;
+    for (size_t i = 0; i < add->nsummary; i++) {
+        const char *k = add->summary[2 * i], *v = add->summary[2 * i + 1];
+        if (!k || !*k || !v) {
+            snprintf(err, errlen, "summary pair %zu needs a key and a value", i);
+            json_decref(s);
+            return NULL;
+        }
+        if (json_object_get(s, k)) {
+            snprintf(err, errlen, "summary key %s is set twice", k);
+            json_decref(s);
+            return NULL;
+        }
+        if (put(s, k, json_string(v)) != 0)
+            goto oom;
+    }
     return s;
+oom:
+    snprintf(err, errlen, "out of memory building the snapshot summary");
+    json_decref(s);
+    return NULL;
 }
 
 int iceberg_metadata_add_snapshot(iceberg_metadata *m, const iceberg_snapshot_add *add,
@@ -267,20 +341,17 @@ int iceberg_metadata_add_snapshot(iceberg_metadata *m, const iceberg_snapshot_ad
         snprintf(err, errlen, "a snapshot needs a non-negative id and a manifest list");
         return -1;
     }
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(m->root, "snapshots"), i, s)
-    {
-        if (get_int(s, "snapshot-id", -1) == add->snapshot_id) {
-            snprintf(err, errlen, "snapshot id %" PRId64 " is already in the table", add->snapshot_id);
-            return -1;
-        }
+    if (iceberg_metadata_has_snapshot(m, add->snapshot_id)) {
+        snprintf(err, errlen, "snapshot id %" PRId64 " is already in the table", add->snapshot_id);
+        return -1;
     }
     int64_t seq = iceberg_metadata_last_sequence_number(m) + 1;
     int64_t prev_updated = get_int(m->root, "last-updated-ms", 0);
     if (now_ms < prev_updated)
         now_ms = prev_updated;   /* last-updated-ms never goes back */
-    json_t *summary = summary_build(add, has_prev ? &prev : NULL);
+    json_t *summary = summary_build(add, has_prev ? &prev : NULL, err, errlen);
+    if (!summary)
+        return -1;
     json_t *snap = json_pack("{s:I, s:I, s:I, s:s, s:o, s:I}", "snapshot-id", (json_int_t)add->snapshot_id,
                              "sequence-number", (json_int_t)seq, "timestamp-ms", (json_int_t)now_ms,
                              "manifest-list", add->manifest_list, "summary", summary, "schema-id",
@@ -311,6 +382,118 @@ oom:
     return -1;
 }
 
+int iceberg_metadata_has_snapshot(const iceberg_metadata *m, int64_t snapshot_id)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(m->root, "snapshots"), i, s)
+    {
+        if (get_int(s, "snapshot-id", -1) == snapshot_id)
+            return 1;
+    }
+    return 0;
+}
+
+const char *iceberg_metadata_summary_get(const iceberg_metadata *m, const char *key)
+{
+    json_t *s = current_snapshot_json(m);
+    return s ? json_string_value(json_object_get(json_object_get(s, "summary"), key)) : NULL;
+}
+
+static json_t *current_schema_json(const iceberg_metadata *m)
+{
+    int64_t id = iceberg_metadata_current_schema_id(m);
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(m->root, "schemas"), i, s)
+    {
+        if (get_int(s, "schema-id", -1) == id)
+            return s;
+    }
+    return NULL;
+}
+
+int iceberg_metadata_schema_fields(const iceberg_metadata *m, iceberg_schema_field **fields, size_t *n, char *err,
+                                   size_t errlen)
+{
+    *fields = NULL;
+    *n = 0;
+    json_t *schema = current_schema_json(m);
+    json_t *jf = json_object_get(schema, "fields");
+    if (!schema || !json_is_array(jf)) {
+        snprintf(err, errlen, "table metadata: the current schema %" PRId32 " is missing or has no fields",
+                 iceberg_metadata_current_schema_id(m));
+        return -1;
+    }
+    size_t count = json_array_size(jf);
+    if (count == 0)
+        return 0;
+    /* Pass 1: check every field and size the block (nested types as compact JSON text). */
+    char **nested = calloc(count, sizeof *nested);
+    size_t bytes = count * sizeof(iceberg_schema_field);
+    int rc = -1;
+    if (!nested) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        json_t *f = json_array_get(jf, i), *type = json_object_get(f, "type");
+        const char *name = json_string_value(json_object_get(f, "name"));
+        json_int_t id = json_integer_value(json_object_get(f, "id"));
+        if (!json_is_integer(json_object_get(f, "id")) || id <= 0 || id > INT32_MAX || !name ||
+            !(json_is_string(type) || json_is_object(type))) {
+            snprintf(err, errlen, "table metadata: schema field %zu needs an id, a name and a type", i);
+            goto out;
+        }
+        if (json_is_object(type) && !(nested[i] = json_dumps(type, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        bytes += strlen(name) + 1 + strlen(nested[i] ? nested[i] : json_string_value(type)) + 1;
+    }
+    /* Pass 2: the array, then its strings, in one block. */
+    iceberg_schema_field *out = malloc(bytes);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    char *p = (char *)(out + count);
+    json_t *ids = json_object_get(schema, "identifier-field-ids");
+    for (size_t i = 0; i < count; i++) {
+        json_t *f = json_array_get(jf, i);
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const char *type = nested[i] ? nested[i] : json_string_value(json_object_get(f, "type"));
+        out[i].id = (int32_t)json_integer_value(json_object_get(f, "id"));
+        out[i].required = json_is_true(json_object_get(f, "required"));
+        out[i].identifier = false;
+        size_t k;
+        json_t *v;
+        json_array_foreach(ids, k, v)
+        {
+            if (json_is_integer(v) && json_integer_value(v) == out[i].id)
+                out[i].identifier = true;
+        }
+        size_t ln = strlen(name) + 1, lt = strlen(type) + 1;
+        out[i].name = memcpy(p, name, ln);
+        p += ln;
+        out[i].type = memcpy(p, type, lt);
+        p += lt;
+    }
+    *fields = out;
+    *n = count;
+    rc = 0;
+out:
+    for (size_t i = 0; i < count; i++)
+        free(nested[i]);
+    free(nested);
+    return rc;
+}
+
+int32_t iceberg_metadata_last_column_id(const iceberg_metadata *m)
+{
+    return (int32_t)get_int(m->root, "last-column-id", 0);
+}
+
 int64_t iceberg_metadata_last_sequence_number(const iceberg_metadata *m)
 {
     return get_int(m->root, "last-sequence-number", 0);
@@ -338,24 +521,20 @@ const char *iceberg_metadata_table_uuid(const iceberg_metadata *m)
 
 int iceberg_metadata_schema_json(const iceberg_metadata *m, buf *out, char *err, size_t errlen)
 {
-    int64_t id = iceberg_metadata_current_schema_id(m);
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(m->root, "schemas"), i, s)
-    {
-        if (get_int(s, "schema-id", -1) == id) {
-            char *text = json_dumps(s, JSON_COMPACT);
-            if (!text) {
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            buf_puts(out, text);
-            free(text);
-            return 0;
-        }
+    json_t *s = current_schema_json(m);
+    if (!s) {
+        snprintf(err, errlen, "table metadata: current schema %" PRId32 " is not in schemas",
+                 iceberg_metadata_current_schema_id(m));
+        return -1;
     }
-    snprintf(err, errlen, "table metadata: current schema %" PRId64 " is not in schemas", id);
-    return -1;
+    char *text = json_dumps(s, JSON_COMPACT);
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    buf_puts(out, text);
+    free(text);
+    return 0;
 }
 
 char *iceberg_metadata_dump(const iceberg_metadata *m)

@@ -1,14 +1,18 @@
 /* iceberg_metadata: an Iceberg format v2 table metadata file (metadata/vN.metadata.json), built
  * and parsed with jansson: a new table (one schema with field ids and optional identifier
- * fields, the unpartitioned spec 0, the unsorted order 0), and appending a snapshot to it
- * (snapshots, refs.main, snapshot-log, metadata-log, last-sequence-number, summary totals with
- * Sluice's "sluice.lsn" watermark). Parsing reads back what an append needs: the current
- * snapshot and its totals, the last sequence number, the current schema as JSON.
+ * fields, the unpartitioned spec 0, the unsorted order 0), and adding a snapshot to it
+ * (snapshots, refs.main, snapshot-log, metadata-log, last-sequence-number, the summary: the
+ * operation, added and total counts of data files, records, bytes, delete files and position
+ * deletes, Sluice's "sluice.lsn" watermark and the caller's own pairs). Parsing reads back what a
+ * commit and a writer need: the current snapshot, its totals and summary values, whether a
+ * snapshot id is in the table, the last sequence number, the current schema (as JSON, or as
+ * its top-level fields) and the last column id.
  *
  * Ownership: an iceberg_metadata owns its JSON tree; create/parse copy their inputs; strings
  * returned by getters point into the metadata and are valid until the next change or destroy.
- * iceberg_metadata_dump returns malloc'd text the caller frees. Errors: NULL / -1 with the
- * reason in the caller's err. */
+ * iceberg_metadata_dump returns malloc'd text and iceberg_metadata_schema_fields one malloc'd
+ * block, both freed by the caller with free(). Errors: NULL / -1 with the reason in the
+ * caller's err. */
 #ifndef SLUICE_SINKS_LAKE_ICEBERG_METADATA_H
 #define SLUICE_SINKS_LAKE_ICEBERG_METADATA_H
 
@@ -38,17 +42,24 @@ typedef struct iceberg_table_spec {
     size_t nproperties;              /* number of pairs */
 } iceberg_table_spec;
 
-/* What a new snapshot adds (operation "append"). */
+/* What a new snapshot adds: data files and position-delete files (counts, records, bytes). */
 typedef struct iceberg_snapshot_add {
     int64_t snapshot_id;
     const char *manifest_list;   /* its full URI */
+    const char *operation;       /* NULL: "append" without delete files, "delete" without data files,
+                                    "overwrite" with both; else "append", "overwrite", "delete" or "replace" */
     int64_t added_data_files;
-    int64_t added_records;
-    int64_t added_files_size;
+    int64_t added_records;       /* rows of the added data files */
+    int64_t added_files_size;    /* bytes of the added data and delete files */
+    int64_t added_position_delete_files;
+    int64_t added_position_deletes;   /* rows of the added position-delete files */
     const char *lsn;             /* Sluice's committed LSN watermark (summary "sluice.lsn"); NULL: none */
+    const char *const *summary;  /* extra summary pairs: key, value, key, value ... (may be NULL); a key
+                                    the summary already has is refused */
+    size_t nsummary;             /* number of pairs */
 } iceberg_snapshot_add;
 
-/* The current snapshot as parsed. */
+/* The current snapshot as parsed. Totals absent from its summary read as 0. */
 typedef struct iceberg_snapshot_info {
     int64_t snapshot_id;
     bool has_parent;
@@ -56,7 +67,9 @@ typedef struct iceberg_snapshot_info {
     int64_t sequence_number;
     int64_t timestamp_ms;
     const char *manifest_list;
+    const char *operation;       /* NULL when the summary has none */
     int64_t total_records, total_data_files, total_files_size;
+    int64_t total_delete_files, total_position_deletes, total_equality_deletes;
     const char *lsn;             /* NULL when the summary has no "sluice.lsn" */
 } iceberg_snapshot_info;
 
@@ -72,14 +85,35 @@ iceberg_metadata *iceberg_metadata_parse(const char *json, size_t len, char *err
 void iceberg_metadata_destroy(iceberg_metadata *m);   /* accepts NULL */
 
 /* Add a snapshot as the current one (parent: the previous current snapshot; sequence number:
- * last-sequence-number + 1; totals: the parent's plus what it adds), and record the metadata
- * file this one replaces (previous_location, NULL for none) in metadata-log. 0 or -1. */
+ * last-sequence-number + 1; summary totals: the parent's plus what it adds, a total the parent
+ * lacks counting as 0), and record the metadata file this one replaces (previous_location, NULL
+ * for none) in metadata-log. Refused: a snapshot id already in the table, negative counts, an
+ * unknown operation or one that does not match (an "append" with delete files), a summary key
+ * given twice. 0 or -1. */
 int iceberg_metadata_add_snapshot(iceberg_metadata *m, const iceberg_snapshot_add *add,
                                   const char *previous_location, int64_t now_ms, char *err, size_t errlen);
 
 /* The current snapshot: 1 (filled), 0 (none), -1 (malformed, err). */
 int iceberg_metadata_current_snapshot(const iceberg_metadata *m, iceberg_snapshot_info *out, char *err,
                                       size_t errlen);
+
+/* 1 when a snapshot with this id is in the table (current or not), 0 otherwise. */
+int iceberg_metadata_has_snapshot(const iceberg_metadata *m, int64_t snapshot_id);
+
+/* The current snapshot's summary value of key (e.g. "sluice.lsn", "total-records"); NULL when
+ * the table has no snapshot or the summary lacks the key (or it is not a string). */
+const char *iceberg_metadata_summary_get(const iceberg_metadata *m, const char *key);
+
+/* The current schema's top-level fields, in schema order, for writers that map their columns to
+ * the table's field ids: *fields is one malloc'd block holding the array and its strings (free
+ * it with free(); NULL when *n is 0). type is the Iceberg type text for a primitive ("long",
+ * "decimal(10,2)") and the type's compact JSON for a struct, list or map; identifier: listed in
+ * identifier-field-ids. 0 or -1 (no current schema, a malformed field, out of memory). */
+int iceberg_metadata_schema_fields(const iceberg_metadata *m, iceberg_schema_field **fields, size_t *n, char *err,
+                                   size_t errlen);
+
+/* The highest field id assigned in the table (last-column-id). */
+int32_t iceberg_metadata_last_column_id(const iceberg_metadata *m);
 
 int64_t iceberg_metadata_last_sequence_number(const iceberg_metadata *m);
 int32_t iceberg_metadata_current_schema_id(const iceberg_metadata *m);

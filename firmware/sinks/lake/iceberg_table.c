@@ -1,6 +1,7 @@
-/* iceberg_table: create and append with optimistic concurrency through the catalog's
- * compare-and-swap (see the header). Steps of an append: load, write the manifest (once),
- * write the manifest list, write the next metadata file create-only, swap the catalog. */
+/* iceberg_table: create and commit with optimistic concurrency through the catalog's
+ * compare-and-swap (see the header). Steps of a commit: load, write the data and delete
+ * manifests (once), write the manifest list, write the next metadata file create-only, swap the
+ * catalog; on a conflict back off and start again from the load. */
 #include "sinks/lake/iceberg_table.h"
 
 #include <inttypes.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/backoff.h"
 #include "core/buf.h"
 #include "core/byte_output.h"
 #include "core/random.h"
@@ -139,15 +141,17 @@ int iceberg_table_create(const iceberg_table_ref *t, const iceberg_table_spec *s
     return 0;
 }
 
-/* The manifest of the new files (written once per append). */
+/* A manifest of the commit's new files (written once per commit, reused by its retries). */
 typedef struct new_manifest {
     iceberg_manifest_writer *w;
     iceberg_manifest_file summary;
     char uri[1100];
 } new_manifest;
 
+/* Write the manifest of files (data or position deletes, by content) as <uuid>-m<index>.avro. */
 static int manifest_write(const iceberg_table_ref *t, const iceberg_metadata *m, int64_t snapshot_id,
-                          const iceberg_append_file *files, size_t n, new_manifest *nm, char *err, size_t errlen)
+                          iceberg_manifest_content content, const iceberg_append_file *files, size_t n,
+                          new_manifest *nm, char *err, size_t errlen)
 {
     char uuid[37];
     buf schema = BUF_INIT, out = BUF_INIT;
@@ -156,7 +160,8 @@ static int manifest_write(const iceberg_table_ref *t, const iceberg_metadata *m,
         snprintf(err, errlen, "no random bytes");
         return -1;
     }
-    snprintf(nm->uri, sizeof nm->uri, "%s/metadata/%s-m0.avro", t->location, uuid);
+    snprintf(nm->uri, sizeof nm->uri, "%s/metadata/%s-m%d.avro", t->location, uuid,
+             content == ICEBERG_MANIFEST_DATA ? 0 : 1);
     if (iceberg_metadata_schema_json(m, &schema, err, errlen) != 0)
         goto out;
     iceberg_manifest_options o = {
@@ -164,7 +169,7 @@ static int manifest_write(const iceberg_table_ref *t, const iceberg_metadata *m,
         .schema_json = schema.data,
         .schema_id = iceberg_metadata_current_schema_id(m),
         .partition_spec_id = 0,
-        .content = ICEBERG_MANIFEST_DATA,
+        .content = content,
         .snapshot_id = snapshot_id,
         .codec = AVRO_OCF_CODEC_DEFLATE,
     };
@@ -174,8 +179,9 @@ static int manifest_write(const iceberg_table_ref *t, const iceberg_metadata *m,
         goto out;
     for (size_t i = 0; i < n; i++) {
         const iceberg_file_stats *st = files[i].stats;
+        bool data = content == ICEBERG_MANIFEST_DATA;
         iceberg_data_file df = {
-            .content = ICEBERG_CONTENT_DATA,
+            .content = data ? ICEBERG_CONTENT_DATA : ICEBERG_CONTENT_POSITION_DELETES,
             .file_path = files[i].path,
             .record_count = files[i].record_count,
             .file_size_in_bytes = files[i].file_size,
@@ -183,6 +189,7 @@ static int manifest_write(const iceberg_table_ref *t, const iceberg_metadata *m,
             .ncolumns = st ? st->ncolumns : 0,
             .split_offsets = st && st->nsplit_offsets ? st->split_offsets : NULL,
             .nsplit_offsets = st ? st->nsplit_offsets : 0,
+            .referenced_data_file = data ? NULL : files[i].referenced_data_file,
         };
         iceberg_manifest_entry e = {.status = ICEBERG_STATUS_ADDED, .file = &df};
         if (iceberg_manifest_writer_add(nm->w, &e, err, errlen) != 0)
@@ -198,9 +205,10 @@ out:
     return rc;
 }
 
-/* The manifest list of the new snapshot: the new manifest, then the parent's. 0 or -1. */
+/* The manifest list of the new snapshot: the new manifests (those written), then the parent's,
+ * data and delete ones alike. 0 or -1. */
 static int list_write(const iceberg_table_ref *t, const iceberg_metadata *m, int64_t snapshot_id, int attempt,
-                      const new_manifest *nm, char *uri, size_t urilen, char *err, size_t errlen)
+                      const new_manifest *nm, size_t nnm, char *uri, size_t urilen, char *err, size_t errlen)
 {
     iceberg_snapshot_info cur;
     iceberg_manifest_list *prev = NULL;
@@ -226,9 +234,11 @@ static int list_write(const iceberg_table_ref *t, const iceberg_metadata *m, int
         .codec = AVRO_OCF_CODEC_DEFLATE,
     };
     byte_output bo = {byte_output_buf_write, &out};
-    if (!(w = iceberg_manifest_list_writer_create(&o, &bo, err, errlen)) ||
-        iceberg_manifest_list_writer_add(w, &nm->summary, err, errlen) != 0)
+    if (!(w = iceberg_manifest_list_writer_create(&o, &bo, err, errlen)))
         goto out;
+    for (size_t i = 0; i < nnm; i++)
+        if (nm[i].w && iceberg_manifest_list_writer_add(w, &nm[i].summary, err, errlen) != 0)
+            goto out;
     for (size_t i = 0; prev && i < prev->nfiles; i++)
         if (iceberg_manifest_list_writer_add(w, &prev->files[i], err, errlen) != 0)
             goto out;
@@ -244,57 +254,96 @@ out:
     return rc;
 }
 
-int iceberg_table_append(const iceberg_table_ref *t, const iceberg_append_file *files, size_t n, const char *lsn,
-                         int64_t now_ms, iceberg_commit_result *res, char *err, size_t errlen)
+/* One attempt on the loaded table m (at prev_loc): manifests (unless written by an earlier
+ * attempt), list, metadata file, catalog swap. 0 committed, 1 conflict, -1 failed (err). */
+static int commit_try(const iceberg_table_ref *t, const iceberg_commit_files *c, iceberg_metadata *m,
+                      const char *prev_loc, iceberg_snapshot_add *add, int attempt, new_manifest nm[2],
+                      int64_t now_ms, iceberg_commit_result *res, char *err, size_t errlen)
+{
+    char list_uri[1100];
+    if (iceberg_metadata_has_snapshot(m, add->snapshot_id)) {
+        snprintf(err, errlen, "snapshot id %" PRId64 " is already in table %s.%s", add->snapshot_id, t->ident.ns,
+                 t->ident.name);
+        return -1;
+    }
+    if ((c->ndata && !nm[0].w &&
+         manifest_write(t, m, add->snapshot_id, ICEBERG_MANIFEST_DATA, c->data, c->ndata, &nm[0], err, errlen) !=
+             0) ||
+        (c->ndeletes && !nm[1].w &&
+         manifest_write(t, m, add->snapshot_id, ICEBERG_MANIFEST_DELETES, c->deletes, c->ndeletes, &nm[1], err,
+                        errlen) != 0) ||
+        list_write(t, m, add->snapshot_id, attempt, nm, 2, list_uri, sizeof list_uri, err, errlen) != 0)
+        return -1;
+    add->manifest_list = list_uri;
+    int rc = iceberg_metadata_add_snapshot(m, add, prev_loc, now_ms, err, errlen);
+    add->manifest_list = NULL;
+    if (rc != 0)
+        return -1;
+    res->version = metadata_version(prev_loc) + 1;
+    if (res->version < 2)
+        res->version = iceberg_metadata_snapshot_count(m) + 1;
+    res->sequence_number = iceberg_metadata_last_sequence_number(m);
+    int put = metadata_write(t, m, &res->version, res->metadata_location, sizeof res->metadata_location, err,
+                             errlen);
+    if (put == OBJSTORE_EXISTS)
+        return 1;
+    if (put != OBJSTORE_OK)
+        return -1;
+    int cc = iceberg_catalog_commit(t->catalog, &t->ident, prev_loc, res->metadata_location, err, errlen);
+    return cc == ICEBERG_CATALOG_OK ? 0 : cc == ICEBERG_CATALOG_CONFLICT ? 1 : -1;
+}
+
+int iceberg_table_commit(const iceberg_table_ref *t, const iceberg_commit_files *c, int64_t now_ms,
+                         iceberg_commit_result *res, char *err, size_t errlen)
 {
     iceberg_commit_result local;
-    new_manifest nm = {0};
+    new_manifest nm[2] = {{0}};   /* data, deletes */
     int rc = -1;
     if (!res)
         res = &local;
     memset(res, 0, sizeof *res);
-    if (n == 0) {
-        snprintf(err, errlen, "an append needs at least one data file");
+    if (c->ndata + c->ndeletes == 0 || (c->ndata && !c->data) || (c->ndeletes && !c->deletes)) {
+        snprintf(err, errlen, "a commit needs at least one data or delete file");
         return -1;
     }
-    uint64_t r;
-    if (random_bytes(&r, sizeof r) != 0) {
-        snprintf(err, errlen, "no random bytes for the snapshot id");
+    if (c->snapshot_id < 0) {
+        snprintf(err, errlen, "snapshot id %" PRId64 " is negative", c->snapshot_id);
         return -1;
     }
-    res->snapshot_id = (int64_t)(r >> 1);
-    iceberg_snapshot_add add = {.snapshot_id = res->snapshot_id, .lsn = lsn};
-    add.added_data_files = (int64_t)n;
-    for (size_t i = 0; i < n; i++) {
-        add.added_records += files[i].record_count;
-        add.added_files_size += files[i].file_size;
+    res->snapshot_id = c->snapshot_id;
+    while (res->snapshot_id == 0) {
+        uint64_t r;
+        if (random_bytes(&r, sizeof r) != 0) {
+            snprintf(err, errlen, "no random bytes for the snapshot id");
+            return -1;
+        }
+        res->snapshot_id = (int64_t)(r >> 1);
+    }
+    iceberg_snapshot_add add = {
+        .snapshot_id = res->snapshot_id,
+        .lsn = c->lsn,
+        .summary = c->summary,
+        .nsummary = c->nsummary,
+        .added_data_files = (int64_t)c->ndata,
+        .added_position_delete_files = (int64_t)c->ndeletes,
+    };
+    for (size_t i = 0; i < c->ndata; i++) {
+        add.added_records += c->data[i].record_count;
+        add.added_files_size += c->data[i].file_size;
+    }
+    for (size_t i = 0; i < c->ndeletes; i++) {
+        add.added_position_deletes += c->deletes[i].record_count;
+        add.added_files_size += c->deletes[i].file_size;
     }
     for (int attempt = 0; attempt < ICEBERG_TABLE_COMMIT_ATTEMPTS; attempt++) {
-        char *prev_loc = NULL, list_uri[1100];
+        char *prev_loc = NULL;
+        if (attempt > 0)   /* let a concurrent writer finish before reloading */
+            backoff_sleep_ms(10 + backoff_next_ms(attempt - 1, 40, 2000));
         res->attempts = attempt + 1;
         iceberg_metadata *m = iceberg_table_load(t, &prev_loc, err, errlen);
         if (!m)
             goto out;
-        int step = -1;   /* -1 failed, 0 committed, 1 conflict */
-        if ((nm.w || manifest_write(t, m, res->snapshot_id, files, n, &nm, err, errlen) == 0) &&
-            list_write(t, m, res->snapshot_id, attempt, &nm, list_uri, sizeof list_uri, err, errlen) == 0) {
-            add.manifest_list = list_uri;
-            if (iceberg_metadata_add_snapshot(m, &add, prev_loc, now_ms, err, errlen) == 0) {
-                res->version = metadata_version(prev_loc) + 1;
-                if (res->version < 2)
-                    res->version = iceberg_metadata_snapshot_count(m) + 1;
-                res->sequence_number = iceberg_metadata_last_sequence_number(m);
-                int put = metadata_write(t, m, &res->version, res->metadata_location,
-                                         sizeof res->metadata_location, err, errlen);
-                if (put == OBJSTORE_EXISTS)
-                    step = 1;
-                else if (put == OBJSTORE_OK) {
-                    int c = iceberg_catalog_commit(t->catalog, &t->ident, prev_loc, res->metadata_location, err,
-                                                   errlen);
-                    step = c == ICEBERG_CATALOG_OK ? 0 : c == ICEBERG_CATALOG_CONFLICT ? 1 : -1;
-                }
-            }
-        }
+        int step = commit_try(t, c, m, prev_loc, &add, attempt, nm, now_ms, res, err, errlen);
         iceberg_metadata_destroy(m);
         free(prev_loc);
         if (step == 0) {
@@ -305,9 +354,23 @@ int iceberg_table_append(const iceberg_table_ref *t, const iceberg_append_file *
         if (step < 0)
             goto out;
     }
-    snprintf(err, errlen, "append to %s.%s: still conflicting after %d attempts", t->ident.ns, t->ident.name,
+    snprintf(err, errlen, "commit to %s.%s: still conflicting after %d attempts", t->ident.ns, t->ident.name,
              ICEBERG_TABLE_COMMIT_ATTEMPTS);
 out:
-    iceberg_manifest_writer_destroy(nm.w);
+    iceberg_manifest_writer_destroy(nm[0].w);
+    iceberg_manifest_writer_destroy(nm[1].w);
     return rc;
+}
+
+int iceberg_table_append(const iceberg_table_ref *t, const iceberg_append_file *files, size_t n, const char *lsn,
+                         int64_t now_ms, iceberg_commit_result *res, char *err, size_t errlen)
+{
+    if (n == 0) {
+        snprintf(err, errlen, "an append needs at least one data file");
+        if (res)
+            memset(res, 0, sizeof *res);
+        return -1;
+    }
+    iceberg_commit_files c = {.data = files, .ndata = n, .lsn = lsn};
+    return iceberg_table_commit(t, &c, now_ms, res, err, errlen);
 }

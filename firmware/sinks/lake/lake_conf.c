@@ -1,4 +1,5 @@
-/* lake_conf: lake and bronze settings into options; the lake's object store (see lake_conf.h). */
+/* lake_conf: lake, bronze and silver settings into options; the lake's object store and the
+ * silver catalog (see lake_conf.h). */
 #include "sinks/lake/lake_conf.h"
 
 #include <stdio.h>
@@ -7,6 +8,8 @@
 #include "core/errbuf.h"
 #include "objstore/objstore_local.h"
 #include "objstore/objstore_s3.h"
+#include "sinks/lake/iceberg_catalog_pg.h"
+#include "sinks/lake/iceberg_catalog_sqlite.h"
 
 void lake_conf_from_config(const config *cfg, const char *state_dir, const char *db, lake_conf *out)
 {
@@ -42,6 +45,41 @@ void lake_conf_from_config(const config *cfg, const char *state_dir, const char 
     b->encoding.db = db;
     debezium_decimal_mode_parse(config_get(cfg, "bronze.decimal_handling_mode"), &b->encoding.decimal);
     b->encoding.time = TIME_ADAPTIVE;
+
+    out->silver = strcmp(out->store, "none") != 0 && config_bool(cfg, "silver.enabled");
+    snprintf(out->silver_state, sizeof out->silver_state, "%s/silver.db", state_dir);
+    snprintf(out->silver_spool, sizeof out->silver_spool, "%s/silver-spool", state_dir);
+    out->silver_catalog = config_get(cfg, "silver.catalog");
+    out->silver_catalog_conninfo = config_get(cfg, "silver.catalog_conninfo");
+    out->silver_catalog_password = config_get(cfg, "silver.catalog_password");
+    out->silver_catalog_name = config_get(cfg, "silver.catalog_name");
+    if (!out->silver_catalog_name)
+        out->silver_catalog_name = b->source;
+    silver_sink_options *v = &out->silver_opts;
+    v->source = b->source;
+    v->state_path = out->silver_state;
+    v->spool_dir = out->silver_spool;
+    v->commit_interval_ms = config_duration_ms(cfg, "silver.commit_interval");
+    v->commit_bytes = (uint64_t)config_int(cfg, "silver.commit_size") << 20;
+    v->file_bytes = (uint64_t)config_int(cfg, "silver.file_size") << 20;
+    v->row_group_bytes = (uint64_t)config_int(cfg, "silver.row_group_size") << 20;
+    const char *codec = config_get(cfg, "silver.compression");
+    v->compression = strcmp(codec, "snappy") == 0 ? PARQUET_COMPRESSION_SNAPPY
+                     : strcmp(codec, "none") == 0 ? PARQUET_COMPRESSION_NONE
+                                                  : PARQUET_COMPRESSION_ZSTD;
+    v->history = config_bool(cfg, "silver.history");
+}
+
+iceberg_catalog *lake_silver_catalog_open(const lake_conf *lc, store *st, char *err, size_t errlen)
+{
+    if (strcmp(lc->silver_catalog, "postgresql") != 0)
+        return iceberg_catalog_sqlite_create(st, lc->silver_catalog_name, err, errlen);
+    if (!lc->silver_catalog_conninfo) {
+        err_setf(err, errlen, "silver.catalog is postgresql but silver.catalog_conninfo is not set");
+        return NULL;
+    }
+    return iceberg_catalog_pg_create(lc->silver_catalog_conninfo, lc->silver_catalog_password,
+                                     lc->silver_catalog_name, err, errlen);
 }
 
 objstore *lake_store_open(const config *cfg, const lake_conf *lc, char *err, size_t errlen)

@@ -1,4 +1,4 @@
-/* lake_settings: the `lake.*` and `bronze.*` configuration maps (validation, `sluice check`, the
+/* lake_settings: the `lake.*`, `bronze.*` and `silver.*` configuration maps (validation, `sluice check`, the
  * settings API and docs/CONFIGURATION.md come from them). */
 #include "sinks/lake/lake_settings.h"
 
@@ -82,6 +82,36 @@ static const conf_setting bronze_settings[] = {
      "digit and reads naturally in SQL.", NULL},
 };
 
+static const conf_setting silver_settings[] = {
+    {"silver.enabled", CONF_BOOL, "false", 0, 0, NULL,
+     "Write the silver layer when a lake is configured: per source table an Iceberg table of its current "
+     "state and one of its history (SCD Type 2), in `silver/<source_name>/<schema>/`.", NULL},
+    {"silver.history", CONF_BOOL, "true", 0, 0, NULL,
+     "Also write `<table>_history`, every version of every row with `valid_from`, `valid_to`, "
+     "`is_current`, `op`, `lsn` and `txid`.", NULL},
+    {"silver.commit_interval", CONF_DURATION, "60s", 1, 86400, NULL,
+     "How often a table's changes are committed as a new Iceberg snapshot (the lake's freshness). Changes "
+     "are confirmed to PostgreSQL only once committed.", NULL},
+    {"silver.commit_size", CONF_INT, "128", 1, 65536, NULL,
+     "MiB of new data files after which a table's changes are committed before the interval is up.", NULL},
+    {"silver.file_size", CONF_INT, "128", 1, 4096, NULL, "MiB at which a silver data file is closed and uploaded.",
+     NULL},
+    {"silver.row_group_size", CONF_INT, "16", 1, 1024, NULL,
+     "MiB of a Parquet row group, which the writer holds in memory per open data file.", NULL},
+    {"silver.compression", CONF_ENUM, "zstd", 0, 0, "zstd|snappy|none", "Compression of silver Parquet files.",
+     NULL},
+    {"silver.catalog", CONF_ENUM, "sqlite", 0, 0, "sqlite|postgresql",
+     "Where the Iceberg tables are registered: `sqlite` (this appliance's store) or `postgresql` (a database "
+     "several appliances share, `silver.catalog_conninfo`). Both use the Iceberg JDBC catalog's "
+     "`iceberg_tables` layout, so Spark, Trino and pyiceberg can open the same catalog.", NULL},
+    {"silver.catalog_conninfo", CONF_STRING, NULL, 0, 0, NULL,
+     "libpq connection string of the PostgreSQL catalog (`silver.catalog = postgresql`), e.g. "
+     "`host=catalog.internal dbname=iceberg user=sluice`.", NULL},
+    {"silver.catalog_password", CONF_SECRET, NULL, 0, 0, NULL, "Password of the PostgreSQL catalog's user.", NULL},
+    {"silver.catalog_name", CONF_STRING, NULL, 0, 0, NULL,
+     "The catalog name of the tables (`catalog_name` in `iceberg_tables`); unset uses `lake.source_name`.", NULL},
+};
+
 const conf_module lake_conf_module = {
     "lake", "The lake: where the bronze, silver and gold layers are written.", lake_settings, COUNT(lake_settings)};
 
@@ -89,3 +119,9 @@ const conf_module bronze_conf_module = {
     "bronze",
     "The bronze layer: every change as a raw Debezium event, newline-delimited JSON objects per table and hour.",
     bronze_settings, COUNT(bronze_settings)};
+
+const conf_module silver_conf_module = {
+    "silver",
+    "The silver layer: Apache Iceberg tables of Parquet files per source table, its current state and its "
+    "history (SCD Type 2).",
+    silver_settings, COUNT(silver_settings)};

@@ -4,9 +4,15 @@
 // TABLE_URL is a file:// URI: icebird fetches over HTTP, so globalThis.fetch is overridden to
 // serve file:// URLs (GET, HEAD, Range), as DESIGN.md describes. Values are normalised for JSON:
 // bigint as decimal text, Date as microseconds since the epoch, everything else as read.
+// Microsecond timestamps are kept exact: hyparquet's default parser makes a Date (milliseconds),
+// so icebird's hyparquet gets a parser that returns the microseconds themselves.
 import { open, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { icebergMetadata, icebergRead } from 'icebird'
+
+const { DEFAULT_PARSERS } = await import(new URL('../node_modules/icebird/node_modules/hyparquet/src/convert.js',
+  import.meta.url))
+DEFAULT_PARSERS.timestampFromMicroseconds = micros => micros
 
 const realFetch = globalThis.fetch
 globalThis.fetch = async (input, init = {}) => {

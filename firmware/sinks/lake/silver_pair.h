@@ -1,0 +1,75 @@
+/* silver_pair: one destination table's pair of silver Iceberg tables (the current state and the
+ * SCD2 history, see silver_sink.h): their schemas derived from the source table's columns,
+ * each change applied to both (row keys, unchanged TOAST values filled from the live row's
+ * image, position deletes of replaced rows, closed history versions), and their commits.
+ *
+ * Columns: the source columns in order with field ids 1..n (primary-key columns required and,
+ * in the current table, the identifier fields; every other column optional); the history table
+ * adds valid_from, valid_to, is_current, op, lsn, txid (ids n+1..n+6). Types: silver_value.h.
+ *
+ * Ownership: the env and everything it points to are borrowed and must outlive the pair; the
+ * table definition is read during the calls only (names are copied). Errors: -1 with the
+ * reason in err. */
+#ifndef SLUICE_SINKS_LAKE_SILVER_PAIR_H
+#define SLUICE_SINKS_LAKE_SILVER_PAIR_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "objstore/objstore.h"
+#include "pipeline/event.h"
+#include "sinks/lake/bronze_state.h"
+#include "sinks/lake/iceberg_catalog.h"
+#include "sinks/lake/parquet_writer.h"
+#include "sinks/lake/silver_state.h"
+
+/* What the pairs did, for metrics (summed over pairs). */
+typedef struct silver_counters {
+    uint64_t rows;           /* rows appended to data files */
+    uint64_t deletes;        /* position deletes */
+    uint64_t skipped;        /* changes at or below a table's watermark (replays) */
+    uint64_t lossy;          /* values with no representation in their column type, written as null */
+    uint64_t toast_filled;   /* unchanged TOASTed values taken from the live row */
+    uint64_t toast_missing;  /* unchanged TOASTed values with no live row to take them from (null) */
+} silver_counters;
+
+typedef struct silver_pair_env {
+    objstore *os;
+    iceberg_catalog *catalog;
+    silver_state *st;
+    const char *source;          /* silver/<source>/<ns>/<table> */
+    const char *base_uri;        /* the store's root as a URI, no trailing '/' */
+    const char *spool_dir;
+    parquet_options parquet;
+    uint64_t file_bytes;
+    int history;
+    int retry_max_ms;
+    volatile sig_atomic_t *stop;
+    silver_counters *counters;
+} silver_pair_env;
+
+typedef struct silver_pair silver_pair;
+
+/* The pair for destination ns.name with the columns of def, opening (creating) its tables.
+ * NULL with err (also for a table without a primary key: see silver_pair_keyless). */
+silver_pair *silver_pair_open(const silver_pair_env *env, const char *ns, const char *name, const table_def *def,
+                              int64_t now_ms, char *err, size_t errlen);
+void silver_pair_destroy(silver_pair *p);   /* accepts NULL; an uncommitted batch is dropped */
+
+/* 1 when def has no primary key (silver needs one). */
+int silver_pair_keyless(const table_def *def);
+
+/* Apply one change (pos: its commit LSN and sequence). Changes a table already holds are
+ * skipped. A truncate commits the open batch first. 0 or -1. */
+int silver_pair_change(silver_pair *p, const event *ev, bronze_pos pos, int64_t now_ms, char *err, size_t errlen);
+
+/* Commit both tables' batches (up to the last change applied). 0 or -1. */
+int silver_pair_commit(silver_pair *p, int64_t now_ms, char *err, size_t errlen);
+
+/* Bytes in the open batches (0: nothing to commit). */
+uint64_t silver_pair_batch_bytes(const silver_pair *p);
+/* 1 when either table has uncommitted changes. */
+int silver_pair_dirty(const silver_pair *p);
+
+#endif

@@ -1,0 +1,202 @@
+/* Unit tests for silver_state, the silver writer's live-row index: the open batch's changes are
+ * seen through the delta (put, remove, put again) but do not touch the committed rows until
+ * applied; apply moves them and records the snapshot; discard drops them; settle after a
+ * "crash" (the database closed and reopened) applies a batch whose pending snapshot made it into
+ * the table and drops one that did not; rows_each walks the committed rows; data file ids map
+ * back to their paths; tables are independent of one another. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sinks/lake/silver_state.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    silver_state *s;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/silver-state-XXXXXX");
+    if (!f || !mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/silver.db", f->dir);
+    char err[256];
+    f->s = silver_state_open(f->path, err, sizeof err);
+    *state = f;
+    return f->s ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[160];
+    silver_state_close(f->s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static void reopen(fixture *f)
+{
+    char err[256];
+    silver_state_close(f->s);
+    f->s = silver_state_open(f->path, err, sizeof err);
+    assert_non_null(f->s);
+}
+
+static void put(fixture *f, int64_t tbl, const char *key, int64_t file, int64_t pos, const char *image)
+{
+    char err[256];
+    silver_state_row r = {file, pos, image, strlen(image), "x", 1};
+    assert_int_equal(silver_state_row_put(f->s, tbl, key, strlen(key), &r, err, sizeof err), 0);
+}
+
+/* 1 with *pos (and the image checked) when key is live, 0 when not. */
+static int find(fixture *f, int64_t tbl, const char *key, int64_t *pos, const char *image)
+{
+    char err[256];
+    silver_state_row r;
+    int rc = silver_state_row_find(f->s, tbl, key, strlen(key), &r, err, sizeof err);
+    assert_true(rc >= 0);
+    if (rc == 1) {
+        *pos = r.pos;
+        if (image) {
+            assert_int_equal(r.image_len, strlen(image));
+            assert_memory_equal(r.image, image, r.image_len);
+        }
+        assert_int_equal(r.extra_len, 1);
+    }
+    return rc;
+}
+
+static void test_batch_apply_and_discard(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    silver_state_table t, u;
+    int64_t pos;
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    assert_int_equal(silver_state_table_get(f->s, "public.line", &u, err, sizeof err), 0);
+    assert_true(t.id != u.id);
+    assert_int_equal(t.snapshot_id, 0);
+    assert_int_equal(t.pending_snapshot, 0);
+
+    put(f, t.id, "k1", 1, 10, "one");
+    put(f, t.id, "k2", 1, 11, "two");
+    put(f, u.id, "k1", 2, 0, "other table");
+    assert_int_equal(find(f, t.id, "k1", &pos, "one"), 1);
+    assert_int_equal(pos, 10);
+    assert_int_equal(silver_state_row_remove(f->s, t.id, "k2", 2, err, sizeof err), 0);
+    assert_int_equal(find(f, t.id, "k2", &pos, NULL), 0);
+    put(f, t.id, "k1", 1, 12, "one again");
+    assert_int_equal(find(f, t.id, "k1", &pos, "one again"), 1);
+    assert_int_equal(pos, 12);
+
+    assert_int_equal(silver_state_pending_set(f->s, t.id, 77, err, sizeof err), 0);
+    assert_int_equal(silver_state_apply(f->s, t.id, 77, err, sizeof err), 0);
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    assert_int_equal(t.snapshot_id, 77);
+    assert_int_equal(t.pending_snapshot, 0);
+    assert_int_equal(find(f, t.id, "k1", &pos, "one again"), 1);
+    assert_int_equal(find(f, t.id, "k2", &pos, NULL), 0);
+
+    /* A batch that is dropped leaves the committed rows as they were. */
+    assert_int_equal(silver_state_row_remove(f->s, t.id, "k1", 2, err, sizeof err), 0);
+    put(f, t.id, "k3", 1, 13, "three");
+    assert_int_equal(silver_state_discard(f->s, t.id, err, sizeof err), 0);
+    assert_int_equal(find(f, t.id, "k1", &pos, "one again"), 1);
+    assert_int_equal(find(f, t.id, "k3", &pos, NULL), 0);
+    /* The other table's batch is its own. */
+    assert_int_equal(find(f, u.id, "k1", &pos, "other table"), 1);
+}
+
+static void test_settle_after_crash(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    silver_state_table t;
+    int64_t pos;
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    put(f, t.id, "a", 1, 0, "A");
+    assert_int_equal(silver_state_pending_set(f->s, t.id, 5, err, sizeof err), 0);
+    reopen(f);   /* the commit's answer never came */
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    assert_int_equal(t.pending_snapshot, 5);
+    assert_int_equal(silver_state_settle(f->s, &t, 1, err, sizeof err), 0);   /* snapshot 5 is in the table */
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    assert_int_equal(t.snapshot_id, 5);
+    assert_int_equal(find(f, t.id, "a", &pos, "A"), 1);
+
+    put(f, t.id, "b", 1, 1, "B");
+    assert_int_equal(silver_state_pending_set(f->s, t.id, 6, err, sizeof err), 0);
+    reopen(f);
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    assert_int_equal(silver_state_settle(f->s, &t, 0, err, sizeof err), 0);   /* snapshot 6 is not */
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    assert_int_equal(t.snapshot_id, 5);
+    assert_int_equal(t.pending_snapshot, 0);
+    assert_int_equal(find(f, t.id, "b", &pos, NULL), 0);
+
+    /* Changes never marked pending vanish with the crash. */
+    put(f, t.id, "c", 1, 2, "C");
+    assert_int_equal(silver_state_sync(f->s, err, sizeof err), 0);
+    reopen(f);
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    assert_int_equal(silver_state_settle(f->s, &t, 0, err, sizeof err), 0);
+    assert_int_equal(find(f, t.id, "c", &pos, NULL), 0);
+    assert_int_equal(find(f, t.id, "a", &pos, "A"), 1);
+}
+
+static int count_row(void *arg, const void *key, size_t keylen, const silver_state_row *row)
+{
+    (void)key, (void)keylen, (void)row;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void test_rows_each_and_files(void **state)
+{
+    fixture *f = *state;
+    char err[256], path[256];
+    silver_state_table t;
+    int64_t a, b;
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    assert_int_equal(silver_state_file_add(f->s, t.id, "file:///lake/t/data/x-00000.parquet", &a, err, sizeof err), 0);
+    assert_int_equal(silver_state_file_add(f->s, t.id, "file:///lake/t/data/x-00001.parquet", &b, err, sizeof err), 0);
+    assert_true(a != b);
+    assert_int_equal(silver_state_file_path(f->s, b, path, sizeof path, err, sizeof err), 0);
+    assert_string_equal(path, "file:///lake/t/data/x-00001.parquet");
+    assert_int_equal(silver_state_file_path(f->s, b + 100, path, sizeof path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no data file"));
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        put(f, t.id, key, a, i, "v");
+    }
+    assert_int_equal(silver_state_pending_set(f->s, t.id, 9, err, sizeof err), 0);
+    assert_int_equal(silver_state_apply(f->s, t.id, 9, err, sizeof err), 0);
+    int n = 0;
+    assert_int_equal(silver_state_rows_each(f->s, t.id, count_row, &n, err, sizeof err), 0);
+    assert_int_equal(n, 50);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_batch_apply_and_discard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_after_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rows_each_and_files, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
