@@ -34,6 +34,39 @@ static int put(json_t *obj, const char *key, json_t *value)
     return value ? json_object_set_new(obj, key, value) : -1;
 }
 
+/* Field i on its own and against those before it: an id in range, a name and a type, no id or
+ * name twice, an identifier field required and not floating point (spec: "Identifier Field IDs").
+ * 0 or -1 with err. */
+static int field_check(const iceberg_schema_field *fields, size_t i, char *err, size_t errlen)
+{
+    const iceberg_schema_field *f = &fields[i];
+    if (f->id <= 0 || f->id > ICEBERG_MAX_FIELD_ID || !f->name || !*f->name || !f->type || !*f->type) {
+        snprintf(err, errlen, "schema field %zu: needs an id in 1..%d, a name and a type", i, ICEBERG_MAX_FIELD_ID);
+        return -1;
+    }
+    for (size_t j = 0; j < i; j++) {
+        if (fields[j].id == f->id) {
+            snprintf(err, errlen, "schema field %s: field id %" PRId32 " is also %s's", f->name, f->id,
+                     fields[j].name);
+            return -1;
+        }
+        if (strcmp(fields[j].name, f->name) == 0) {
+            snprintf(err, errlen, "schema field %s: the name is used twice (field ids %" PRId32 " and %" PRId32 ")",
+                     f->name, fields[j].id, f->id);
+            return -1;
+        }
+    }
+    if (f->identifier && !f->required) {
+        snprintf(err, errlen, "schema field %s: an identifier field must be required", f->name);
+        return -1;
+    }
+    if (f->identifier && (strcmp(f->type, "float") == 0 || strcmp(f->type, "double") == 0)) {
+        snprintf(err, errlen, "schema field %s: an identifier field cannot be a %s", f->name, f->type);
+        return -1;
+    }
+    return 0;
+}
+
 static json_t *schema_build(const iceberg_table_spec *spec, int32_t *last_id, char *err, size_t errlen)
 {
     json_t *s = json_object(), *fields = json_array(), *ids = json_array();
@@ -44,19 +77,8 @@ static json_t *schema_build(const iceberg_table_spec *spec, int32_t *last_id, ch
     json_object_set_new(s, "schema-id", json_integer(0));
     for (size_t i = 0; i < spec->nfields; i++) {
         const iceberg_schema_field *f = &spec->fields[i];
-        if (f->id <= 0 || !f->name || !*f->name || !f->type || !*f->type) {
-            snprintf(err, errlen, "schema field %zu: needs a positive id, a name and a type", i);
+        if (field_check(spec->fields, i, err, errlen) != 0)
             goto fail;
-        }
-        for (size_t j = 0; j < i; j++)
-            if (spec->fields[j].id == f->id || strcmp(spec->fields[j].name, f->name) == 0) {
-                snprintf(err, errlen, "schema field %s: duplicate id %" PRId32 " or name", f->name, f->id);
-                goto fail;
-            }
-        if (f->identifier && !f->required) {
-            snprintf(err, errlen, "schema field %s: an identifier field must be required", f->name);
-            goto fail;
-        }
         json_t *jf = json_pack("{s:I, s:s, s:b, s:s}", "id", (json_int_t)f->id, "name", f->name, "required",
                                f->required, "type", f->type);
         if (!jf || json_array_append_new(fields, jf) != 0)
@@ -540,4 +562,347 @@ int iceberg_metadata_schema_json(const iceberg_metadata *m, buf *out, char *err,
 char *iceberg_metadata_dump(const iceberg_metadata *m)
 {
     return json_dumps(m->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+}
+
+int iceberg_metadata_schema_count(const iceberg_metadata *m)
+{
+    return (int)json_array_size(json_object_get(m->root, "schemas"));
+}
+
+int iceberg_metadata_log_previous(iceberg_metadata *m, const char *previous_location, int64_t now_ms, char *err,
+                                  size_t errlen)
+{
+    int64_t prev_updated = get_int(m->root, "last-updated-ms", 0);
+    if (now_ms < prev_updated)
+        now_ms = prev_updated;   /* last-updated-ms never goes back */
+    if ((previous_location &&
+         json_array_append_new(json_object_get(m->root, "metadata-log"),
+                               json_pack("{s:I, s:s}", "timestamp-ms", (json_int_t)prev_updated, "metadata-file",
+                                         previous_location)) != 0) ||
+        put(m->root, "last-updated-ms", json_integer(now_ms)) != 0) {
+        snprintf(err, errlen, "out of memory logging the previous metadata file");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- schema evolution (spec: "Schema Evolution") -------------------------------------------------- */
+
+/* A primitive type parsed from its text: kind is an index in prim_names, or PRIM_DECIMAL (p, s)
+ * or PRIM_FIXED (p: the length). */
+enum { PRIM_INT = 1, PRIM_LONG = 2, PRIM_FLOAT = 3, PRIM_DOUBLE = 4, PRIM_DECIMAL = 100, PRIM_FIXED };
+typedef struct prim_type {
+    int kind, p, s;
+} prim_type;
+
+static const char *const prim_names[] = {"boolean", "int",       "long",        "float",  "double", "date",
+                                         "time",    "timestamp", "timestamptz", "string", "uuid",   "binary"};
+
+/* The Iceberg v2 primitive type of text ("decimal(10, 2)" and "decimal(10,2)" alike). 0 or -1. */
+static int prim_parse(const char *text, prim_type *out)
+{
+    int a, b, end = -1;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < sizeof prim_names / sizeof prim_names[0]; i++)
+        if (strcmp(text, prim_names[i]) == 0) {
+            out->kind = (int)i;
+            return 0;
+        }
+    if (sscanf(text, "decimal(%d ,%d )%n", &a, &b, &end) == 2 && end > 0 && text[end] == '\0' && a >= 1 &&
+        a <= 38 && b >= 0 && b <= a) {
+        *out = (prim_type){PRIM_DECIMAL, a, b};
+        return 0;
+    }
+    end = -1;
+    if (sscanf(text, "fixed[%d ]%n", &a, &end) == 1 && end > 0 && text[end] == '\0' && a > 0) {
+        *out = (prim_type){PRIM_FIXED, a, 0};
+        return 0;
+    }
+    return -1;
+}
+
+/* The type's text as Iceberg's JSON writes it: "long", "decimal(10,2)", "fixed[16]". */
+static void prim_text(prim_type t, char *out, size_t outlen)
+{
+    if (t.kind == PRIM_DECIMAL)
+        snprintf(out, outlen, "decimal(%d,%d)", t.p, t.s);
+    else if (t.kind == PRIM_FIXED)
+        snprintf(out, outlen, "fixed[%d]", t.p);
+    else
+        snprintf(out, outlen, "%s", prim_names[t.kind]);
+}
+
+/* The metadata's type (a string, or an object for a struct, list or map) is the caller's text:
+ * primitives compared parsed, nested types as JSON. */
+static bool type_same(const json_t *jt, const char *text)
+{
+    if (json_is_object(jt)) {
+        json_t *o = text[0] == '{' ? json_loads(text, 0, NULL) : NULL;
+        bool same = o && json_equal((json_t *)jt, o);
+        json_decref(o);
+        return same;
+    }
+    const char *s = json_string_value(jt);
+    prim_type a, b;
+    if (!s)
+        return false;
+    if (prim_parse(s, &a) == 0 && prim_parse(text, &b) == 0)
+        return a.kind == b.kind && a.p == b.p && a.s == b.s;
+    return strcmp(s, text) == 0;
+}
+
+/* The metadata's type widens to text by one of v2's promotions: int to long, float to double,
+ * decimal(P,S) to decimal(P',S) with P' > P. */
+static bool type_promotes(const json_t *jt, const char *text)
+{
+    const char *s = json_string_value(jt);
+    prim_type from, to;
+    if (!s || prim_parse(s, &from) != 0 || prim_parse(text, &to) != 0)
+        return false;
+    return (from.kind == PRIM_INT && to.kind == PRIM_LONG) || (from.kind == PRIM_FLOAT && to.kind == PRIM_DOUBLE) ||
+           (from.kind == PRIM_DECIMAL && to.kind == PRIM_DECIMAL && to.s == from.s && to.p > from.p);
+}
+
+/* A type for messages: its text, or "a nested type". */
+static const char *type_label(const json_t *jt)
+{
+    const char *s = json_string_value(jt);
+    return s ? s : "a nested type";
+}
+
+/* The schema's top-level field with this id; NULL when it has none. */
+static json_t *schema_field(const json_t *schema, int32_t id)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(schema, "fields"), i, f)
+    {
+        if (get_int(f, "id", -1) == id)
+            return f;
+    }
+    return NULL;
+}
+
+static bool id_listed(const json_t *ids, int64_t id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        if (json_is_integer(v) && json_integer_value(v) == id)
+            return true;
+    }
+    return false;
+}
+
+/* The schema has exactly these fields, in this order, with these identifier fields. */
+static bool schema_matches(const json_t *schema, const iceberg_schema_field *fields, size_t n)
+{
+    json_t *jf = json_object_get(schema, "fields"), *ids = json_object_get(schema, "identifier-field-ids");
+    if (!json_is_array(jf) || json_array_size(jf) != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        json_t *f = json_array_get(jf, i);
+        const char *name = json_string_value(json_object_get(f, "name"));
+        if (get_int(f, "id", -1) != fields[i].id || !name || strcmp(name, fields[i].name) != 0 ||
+            json_is_true(json_object_get(f, "required")) != fields[i].required ||
+            !type_same(json_object_get(f, "type"), fields[i].type) ||
+            id_listed(ids, fields[i].id) != fields[i].identifier)
+            return false;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        bool found = false;   /* an identifier field these fields do not flag (or a nested one) */
+        for (size_t k = 0; k < n && !found; k++)
+            found = json_is_integer(v) && json_integer_value(v) == fields[k].id && fields[k].identifier;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* The field with this id in the newest schema (highest schema-id) that has it; NULL if none. */
+static json_t *field_in_history(const iceberg_metadata *m, int32_t id)
+{
+    json_t *best = NULL, *s;
+    int64_t best_schema = -1;
+    size_t i;
+    json_array_foreach(json_object_get(m->root, "schemas"), i, s)
+    {
+        json_t *f = schema_field(s, id);
+        if (f && get_int(s, "schema-id", -1) > best_schema) {
+            best = f;
+            best_schema = get_int(s, "schema-id", -1);
+        }
+    }
+    return best;
+}
+
+/* Field f may follow the current schema cur (see iceberg_metadata_set_schema). 0 or -1 with err. */
+static int field_evolves(const iceberg_metadata *m, const json_t *cur, const iceberg_schema_field *f,
+                         char *err, size_t errlen)
+{
+    int32_t last = iceberg_metadata_last_column_id(m);
+    json_t *old = schema_field(cur, f->id);
+    if (old) {   /* kept: a rename, a reorder, a promotion, required to optional */
+        json_t *type = json_object_get(old, "type");
+        if (!type_same(type, f->type) && !type_promotes(type, f->type)) {
+            snprintf(err, errlen,
+                     "column %s (field id %" PRId32 "): type %s cannot change to %s; Iceberg only widens int to "
+                     "long, float to double and decimal(P,S) to decimal(P',S) with P' > P",
+                     f->name, f->id, type_label(type), f->type);
+            return -1;
+        }
+        if (f->required && !json_is_true(json_object_get(old, "required"))) {
+            snprintf(err, errlen, "column %s (field id %" PRId32 ") is optional and cannot become required",
+                     f->name, f->id);
+            return -1;
+        }
+        return 0;
+    }
+    prim_type pt;
+    if (f->id > last) {   /* added */
+        if (f->required) {
+            snprintf(err, errlen,
+                     "new column %s (field id %" PRId32 ") must be optional: a v2 table cannot add a required "
+                     "column (rows written before it have no value)",
+                     f->name, f->id);
+            return -1;
+        }
+        if (prim_parse(f->type, &pt) != 0) {
+            snprintf(err, errlen, "new column %s (field id %" PRId32 "): \"%s\" is not an Iceberg v2 primitive type",
+                     f->name, f->id, f->type);
+            return -1;
+        }
+        return 0;
+    }
+    /* Dropped earlier and back: the spec lets a deletion be rolled back when the field was nullable. */
+    json_t *was = field_in_history(m, f->id);
+    if (!was) {
+        snprintf(err, errlen,
+                 "column %s: field id %" PRId32 " is not above last-column-id %" PRId32 " and in no schema of the "
+                 "table; a new column needs a new id",
+                 f->name, f->id, last);
+        return -1;
+    }
+    json_t *type = json_object_get(was, "type");
+    if (f->required || json_is_true(json_object_get(was, "required"))) {
+        snprintf(err, errlen, "column %s: dropped field id %" PRId32 " can only come back if it was and stays optional",
+                 f->name, f->id);
+        return -1;
+    }
+    if (!type_same(type, f->type) && !type_promotes(type, f->type)) {
+        snprintf(err, errlen, "column %s: dropped field id %" PRId32 " was %s and cannot come back as %s", f->name,
+                 f->id, type_label(type), f->type);
+        return -1;
+    }
+    return 0;
+}
+
+/* A field's type as JSON: canonical text for a primitive, the object for a nested type. */
+static json_t *type_json(const char *text)
+{
+    prim_type pt;
+    char canon[48];
+    if (text[0] == '{')
+        return json_loads(text, 0, NULL);
+    if (prim_parse(text, &pt) != 0)
+        return json_string(text);
+    prim_text(pt, canon, sizeof canon);
+    return json_string(canon);
+}
+
+/* The new schema: fields kept from cur are copies of its fields (other attributes such as "doc"
+ * stay; an unchanged type keeps its spelling) with the new name, required and type. NULL on
+ * out-of-memory. */
+static json_t *schema_evolved(const json_t *cur, const iceberg_schema_field *fields, size_t n, int64_t schema_id)
+{
+    json_t *s = json_object(), *jf = json_array(), *ids = json_array();
+    if (!s || !jf || !ids || put(s, "type", json_string("struct")) != 0 ||
+        put(s, "schema-id", json_integer(schema_id)) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        const iceberg_schema_field *f = &fields[i];
+        json_t *old = schema_field(cur, f->id);
+        json_t *old_type = old ? json_object_get(old, "type") : NULL;
+        json_t *nf = old ? json_deep_copy(old) : json_object();
+        if (!nf || json_array_append_new(jf, nf) != 0 || put(nf, "id", json_integer(f->id)) != 0 ||
+            put(nf, "name", json_string(f->name)) != 0 || put(nf, "required", json_boolean(f->required)) != 0 ||
+            put(nf, "type", old_type && type_same(old_type, f->type) ? json_deep_copy(old_type) : type_json(f->type)) !=
+                0 ||
+            (f->identifier && json_array_append_new(ids, json_integer(f->id)) != 0))
+            goto fail;
+    }
+    if (json_array_size(ids) > 0 && json_object_set(s, "identifier-field-ids", ids) != 0)
+        goto fail;
+    json_decref(ids);
+    if (put(s, "fields", jf) != 0) {
+        json_decref(s);
+        return NULL;
+    }
+    return s;
+fail:
+    json_decref(s);
+    json_decref(jf);
+    json_decref(ids);
+    return NULL;
+}
+
+int iceberg_metadata_set_schema(iceberg_metadata *m, const iceberg_schema_field *fields, size_t n, char *err,
+                                size_t errlen)
+{
+    if (!fields || n == 0) {
+        snprintf(err, errlen, "a schema needs at least one column");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (field_check(fields, i, err, errlen) != 0)
+            return -1;
+    json_t *cur = current_schema_json(m);
+    if (!cur) {
+        snprintf(err, errlen, "table metadata: current schema %" PRId32 " is not in schemas",
+                 iceberg_metadata_current_schema_id(m));
+        return -1;
+    }
+    if (schema_matches(cur, fields, n))
+        return 0;
+    int32_t max_id = iceberg_metadata_last_column_id(m);
+    for (size_t i = 0; i < n; i++) {
+        if (field_evolves(m, cur, &fields[i], err, errlen) != 0)
+            return -1;
+        if (fields[i].id > max_id)
+            max_id = fields[i].id;
+    }
+    /* An earlier schema with exactly these fields is made current again, not added twice (as
+     * Java's TableMetadata.Builder reuses a schema id). */
+    json_t *schemas = json_object_get(m->root, "schemas"), *s;
+    int64_t max_schema = -1;
+    size_t i;
+    json_array_foreach(schemas, i, s)
+    {
+        if (get_int(s, "schema-id", -1) > max_schema)
+            max_schema = get_int(s, "schema-id", -1);
+    }
+    json_array_foreach(schemas, i, s)
+    {
+        if (schema_matches(s, fields, n)) {
+            if (put(m->root, "current-schema-id", json_integer(get_int(s, "schema-id", 0))) != 0)
+                goto oom;
+            return 0;
+        }
+    }
+    json_t *evolved = schema_evolved(cur, fields, n, max_schema + 1);
+    if (!evolved || json_array_append_new(schemas, evolved) != 0)
+        goto oom;
+    if (put(m->root, "current-schema-id", json_integer(max_schema + 1)) != 0 ||
+        put(m->root, "last-column-id", json_integer(max_id)) != 0) {
+        json_array_remove(schemas, json_array_size(schemas) - 1);
+        goto oom;
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory changing the schema");
+    return -1;
 }

@@ -6,7 +6,9 @@
  * deletes, Sluice's "sluice.lsn" watermark and the caller's own pairs). Parsing reads back what a
  * commit and a writer need: the current snapshot, its totals and summary values, whether a
  * snapshot id is in the table, the last sequence number, the current schema (as JSON, or as
- * its top-level fields) and the last column id.
+ * its top-level fields) and the last column id. Schema evolution: making a list of top-level
+ * fields the current schema (a new entry in schemas, or an earlier one again) under the spec's
+ * evolution rules (add optional columns, drop, rename, reorder, safe type promotions).
  *
  * Ownership: an iceberg_metadata owns its JSON tree; create/parse copy their inputs; strings
  * returned by getters point into the metadata and are valid until the next change or destroy.
@@ -23,7 +25,10 @@
 #include "core/buf.h"
 
 /* One top-level column of the table schema. type is the Iceberg type text: "long", "string",
- * "decimal(10,2)", "fixed[16]", "timestamptz", ... */
+ * "decimal(10,2)", "fixed[16]", "timestamptz", ... (a struct, list or map: its JSON). Field ids
+ * are 1..ICEBERG_MAX_FIELD_ID; identifier fields must be required and not float or double. */
+#define ICEBERG_MAX_FIELD_ID 2147483447   /* higher ids are reserved for metadata columns */
+
 typedef struct iceberg_schema_field {
     int32_t id;
     const char *name;
@@ -112,11 +117,36 @@ const char *iceberg_metadata_summary_get(const iceberg_metadata *m, const char *
 int iceberg_metadata_schema_fields(const iceberg_metadata *m, iceberg_schema_field **fields, size_t *n, char *err,
                                    size_t errlen);
 
+/* Make fields (at least one) the table's current schema, checked against the current one with
+ * Iceberg's evolution rules: a field whose id is in the current schema keeps it and may be renamed,
+ * reordered, go from required to optional and change type only by a safe promotion (int to long,
+ * float to double, decimal(P,S) to decimal(P',S) with P' > P); a new field has an id above
+ * last-column-id, is optional and of a primitive type; a field dropped earlier (an id at or below
+ * last-column-id that an older schema has) may come back optional, as it was, with its old type
+ * or a promotion of it; fields of the current schema left out are dropped. Ids and names are
+ * unique; identifier fields (identifier-field-ids) are required and not float or double.
+ * Fields equal to the current schema's (ids, names, types, required, identifier flags, order;
+ * "decimal(10, 2)" equals "decimal(10,2)"): nothing changes. Equal to an older schema in schemas:
+ * that one becomes current again. Otherwise a new schema (schema-id: the highest + 1) is added
+ * and made current, fields kept from the current schema keep their other attributes ("doc"), and
+ * last-column-id becomes the highest id assigned. So current-schema-id changes exactly when the
+ * call changed something. last-updated-ms and metadata-log are left to the writer of the new file
+ * (iceberg_metadata_log_previous). 0, or -1 with the reason (naming the column) and m unchanged. */
+int iceberg_metadata_set_schema(iceberg_metadata *m, const iceberg_schema_field *fields, size_t n, char *err,
+                                size_t errlen);
+
+/* For a metadata file written without a new snapshot (a schema change): record the file this one
+ * replaces (previous_location, NULL for none) in metadata-log, stamped with its last-updated-ms,
+ * and set last-updated-ms to now_ms (never going back). 0 or -1 (out of memory). */
+int iceberg_metadata_log_previous(iceberg_metadata *m, const char *previous_location, int64_t now_ms, char *err,
+                                  size_t errlen);
+
 /* The highest field id assigned in the table (last-column-id). */
 int32_t iceberg_metadata_last_column_id(const iceberg_metadata *m);
 
 int64_t iceberg_metadata_last_sequence_number(const iceberg_metadata *m);
 int32_t iceberg_metadata_current_schema_id(const iceberg_metadata *m);
+int iceberg_metadata_schema_count(const iceberg_metadata *m);   /* entries in schemas */
 int iceberg_metadata_snapshot_count(const iceberg_metadata *m);
 const char *iceberg_metadata_location(const iceberg_metadata *m);
 const char *iceberg_metadata_table_uuid(const iceberg_metadata *m);

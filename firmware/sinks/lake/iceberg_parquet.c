@@ -38,6 +38,39 @@ int iceberg_parquet_type_text(const parquet_column_def *c, char *out, size_t out
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+int iceberg_parquet_type_parse(const char *type, parquet_column_def *out, char *err, size_t errlen)
+{
+    int p, s, end = -1;
+    if (!type || !*type) {
+        snprintf(err, errlen, "no Iceberg type");
+        return -1;
+    }
+    for (int t = PARQUET_TYPE_BOOLEAN; t <= PARQUET_TYPE_TIMESTAMPTZ; t++) {
+        iceberg_type it;
+        if (t != PARQUET_TYPE_DECIMAL && iceberg_type_of((parquet_type)t, &it) == 0 &&
+            strcmp(type, iceberg_type_name(it)) == 0) {
+            out->type = (parquet_type)t;
+            out->precision = out->scale = 0;
+            return 0;
+        }
+    }
+    if (sscanf(type, "decimal(%d ,%d )%n", &p, &s, &end) == 2 && end > 0 && type[end] == '\0') {
+        if (p < 1 || p > 38 || s < 0 || s > p) {
+            snprintf(err, errlen, "%s: a decimal's precision must be 1..38 and its scale 0..precision", type);
+            return -1;
+        }
+        out->type = PARQUET_TYPE_DECIMAL;
+        out->precision = p;
+        out->scale = s;
+        return 0;
+    }
+    if (strncmp(type, "fixed[", 6) == 0)
+        snprintf(err, errlen, "%s: the Parquet writer has no fixed-length binary type", type);
+    else
+        snprintf(err, errlen, "\"%.64s\" is not an Iceberg primitive type the Parquet writer supports", type);
+    return -1;
+}
+
 /* A Parquet bound as an Iceberg value of the column's type. */
 static iceberg_value bound_value(iceberg_type t, const parquet_value *v)
 {

@@ -1,7 +1,7 @@
 /* iceberg_parquet: the bridge from the Parquet writer to Iceberg: a Parquet column's type as
- * Iceberg type text (for the table schema), and a written file's close report
- * (parquet_file_info) as the data file's per-field-id statistics (iceberg_column_stats, bounds
- * in Appendix D bytes) and split offsets.
+ * Iceberg type text (for the table schema) and back (for columns of an existing table), and a
+ * written file's close report (parquet_file_info) as the data file's per-field-id statistics
+ * (iceberg_column_stats, bounds in Appendix D bytes) and split offsets.
  * Ownership: iceberg_file_stats owns its arrays and bound bytes; the schema and info are read
  * during the call only. Free with iceberg_file_stats_destroy. */
 #ifndef SLUICE_SINKS_LAKE_ICEBERG_PARQUET_H
@@ -16,6 +16,12 @@
 
 /* "long", "decimal(10,2)", "timestamptz", ... into out. 0, or -1 (unknown type, out too small). */
 int iceberg_parquet_type_text(const parquet_column_def *c, char *out, size_t outlen);
+
+/* The inverse: Iceberg type text ("long", "decimal(10,2)", "decimal(10, 2)", "timestamptz", ...)
+ * into out->type, out->precision and out->scale (0 but for decimals); nothing else of out is
+ * touched. Only the primitives the Parquet writer has: not fixed[L], timestamp_ns or nested types.
+ * 0, or -1 with the reason in err. */
+int iceberg_parquet_type_parse(const char *type, parquet_column_def *out, char *err, size_t errlen);
 
 typedef struct iceberg_file_stats {
     iceberg_column_stats *columns;   /* one per column with a field id, schema order */

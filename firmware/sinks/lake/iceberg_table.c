@@ -1,7 +1,8 @@
 /* iceberg_table: create and commit with optimistic concurrency through the catalog's
  * compare-and-swap (see the header). Steps of a commit: load, write the data and delete
  * manifests (once), write the manifest list, write the next metadata file create-only, swap the
- * catalog; on a conflict back off and start again from the load. */
+ * catalog; on a conflict back off and start again from the load. A schema change: load, change
+ * the schema, write the next metadata file, swap; the same retries. */
 #include "sinks/lake/iceberg_table.h"
 
 #include <inttypes.h>
@@ -54,6 +55,13 @@ static int metadata_version(const char *location)
     if (sscanf(name, "v%d%31s", &v, tail) == 2 && strcmp(tail, ".metadata.json") == 0 && v > 0)
         return v;
     return 0;
+}
+
+/* The N to try first for the file after prev_loc. */
+static int version_next(const char *prev_loc, const iceberg_metadata *m)
+{
+    int v = metadata_version(prev_loc) + 1;
+    return v >= 2 ? v : iceberg_metadata_snapshot_count(m) + 1;
 }
 
 static void version_hint_write(const iceberg_table_ref *t, int version)
@@ -254,6 +262,22 @@ out:
     return rc;
 }
 
+/* Write m as the next metadata file (create-only) and swap the catalog from prev_loc to it.
+ * 0 committed, 1 conflict (another writer took the file or moved the catalog), -1 failed. */
+static int metadata_swap(const iceberg_table_ref *t, const iceberg_metadata *m, const char *prev_loc,
+                         iceberg_commit_result *res, char *err, size_t errlen)
+{
+    res->version = version_next(prev_loc, m);
+    int put = metadata_write(t, m, &res->version, res->metadata_location, sizeof res->metadata_location, err,
+                             errlen);
+    if (put == OBJSTORE_EXISTS)
+        return 1;
+    if (put != OBJSTORE_OK)
+        return -1;
+    int cc = iceberg_catalog_commit(t->catalog, &t->ident, prev_loc, res->metadata_location, err, errlen);
+    return cc == ICEBERG_CATALOG_OK ? 0 : cc == ICEBERG_CATALOG_CONFLICT ? 1 : -1;
+}
+
 /* One attempt on the loaded table m (at prev_loc): manifests (unless written by an earlier
  * attempt), list, metadata file, catalog swap. 0 committed, 1 conflict, -1 failed (err). */
 static int commit_try(const iceberg_table_ref *t, const iceberg_commit_files *c, iceberg_metadata *m,
@@ -279,18 +303,8 @@ static int commit_try(const iceberg_table_ref *t, const iceberg_commit_files *c,
     add->manifest_list = NULL;
     if (rc != 0)
         return -1;
-    res->version = metadata_version(prev_loc) + 1;
-    if (res->version < 2)
-        res->version = iceberg_metadata_snapshot_count(m) + 1;
     res->sequence_number = iceberg_metadata_last_sequence_number(m);
-    int put = metadata_write(t, m, &res->version, res->metadata_location, sizeof res->metadata_location, err,
-                             errlen);
-    if (put == OBJSTORE_EXISTS)
-        return 1;
-    if (put != OBJSTORE_OK)
-        return -1;
-    int cc = iceberg_catalog_commit(t->catalog, &t->ident, prev_loc, res->metadata_location, err, errlen);
-    return cc == ICEBERG_CATALOG_OK ? 0 : cc == ICEBERG_CATALOG_CONFLICT ? 1 : -1;
+    return metadata_swap(t, m, prev_loc, res, err, errlen);
 }
 
 int iceberg_table_commit(const iceberg_table_ref *t, const iceberg_commit_files *c, int64_t now_ms,
@@ -373,4 +387,59 @@ int iceberg_table_append(const iceberg_table_ref *t, const iceberg_append_file *
     }
     iceberg_commit_files c = {.data = files, .ndata = n, .lsn = lsn};
     return iceberg_table_commit(t, &c, now_ms, res, err, errlen);
+}
+
+/* One attempt on the loaded table m (at prev_loc). 0 done (*wrote: whether a file was written),
+ * 1 conflict, -1 failed (err). */
+static int schema_try(const iceberg_table_ref *t, const iceberg_schema_field *fields, size_t n, iceberg_metadata *m,
+                      const char *prev_loc, int64_t now_ms, int *wrote, iceberg_commit_result *res, char *err,
+                      size_t errlen)
+{
+    iceberg_snapshot_info cur;
+    int has = iceberg_metadata_current_snapshot(m, &cur, err, errlen);
+    int32_t before = iceberg_metadata_current_schema_id(m);
+    *wrote = 0;
+    if (has < 0 || iceberg_metadata_set_schema(m, fields, n, err, errlen) != 0)
+        return -1;
+    res->snapshot_id = has ? cur.snapshot_id : 0;
+    res->sequence_number = iceberg_metadata_last_sequence_number(m);
+    if (iceberg_metadata_current_schema_id(m) == before) {   /* already the current schema */
+        snprintf(res->metadata_location, sizeof res->metadata_location, "%s", prev_loc);
+        res->version = metadata_version(prev_loc);
+        return 0;
+    }
+    if (iceberg_metadata_log_previous(m, prev_loc, now_ms, err, errlen) != 0)
+        return -1;
+    int rc = metadata_swap(t, m, prev_loc, res, err, errlen);
+    *wrote = rc == 0;
+    return rc;
+}
+
+int iceberg_table_set_schema(const iceberg_table_ref *t, const iceberg_schema_field *fields, size_t n,
+                             int64_t now_ms, iceberg_commit_result *res, char *err, size_t errlen)
+{
+    iceberg_commit_result local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
+    for (int attempt = 0; attempt < ICEBERG_TABLE_COMMIT_ATTEMPTS; attempt++) {
+        char *prev_loc = NULL;
+        int wrote;
+        if (attempt > 0)   /* let a concurrent writer finish before reloading */
+            backoff_sleep_ms(10 + backoff_next_ms(attempt - 1, 40, 2000));
+        res->attempts = attempt + 1;
+        iceberg_metadata *m = iceberg_table_load(t, &prev_loc, err, errlen);
+        if (!m)
+            return -1;
+        int step = schema_try(t, fields, n, m, prev_loc, now_ms, &wrote, res, err, errlen);
+        iceberg_metadata_destroy(m);
+        free(prev_loc);
+        if (step == 0 && wrote)
+            version_hint_write(t, res->version);
+        if (step <= 0)
+            return step;
+    }
+    snprintf(err, errlen, "schema change of %s.%s: still conflicting after %d attempts", t->ident.ns, t->ident.name,
+             ICEBERG_TABLE_COMMIT_ATTEMPTS);
+    return -1;
 }

@@ -10,7 +10,8 @@
  * committing to the same table through a shared catalog, it sleeps a short jittered backoff,
  * reloads the table and retries, reusing its manifests (the snapshot id stays, sequence numbers
  * are assigned by the list). After a commit metadata/version-hint.text is rewritten for readers
- * that open the table by path. Names follow Iceberg's writers: <uuid>-m0.avro (data),
+ * that open the table by path. A schema change is committed the same way, as a metadata file
+ * without a new snapshot. Names follow Iceberg's writers: <uuid>-m0.avro (data),
  * <uuid>-m1.avro (deletes), snap-<snapshot id>-<attempt>-<uuid>.avro.
  *
  * Ownership: the ref's store, catalog and strings are borrowed during each call; files, their
@@ -68,7 +69,7 @@ typedef struct iceberg_commit_files {
 typedef struct iceberg_commit_result {
     char metadata_location[1024];
     int version;                       /* N of metadata/vN.metadata.json */
-    int64_t snapshot_id;               /* commits */
+    int64_t snapshot_id;               /* commits; schema changes: the current snapshot's (0: none) */
     int64_t sequence_number;
     int attempts;                      /* 1 without conflicts */
 } iceberg_commit_result;
@@ -91,6 +92,17 @@ int iceberg_table_commit(const iceberg_table_ref *t, const iceberg_commit_files 
  * snapshot id, summary "sluice.lsn" = lsn when not NULL). 0 or -1. */
 int iceberg_table_append(const iceberg_table_ref *t, const iceberg_append_file *files, size_t n, const char *lsn,
                          int64_t now_ms, iceberg_commit_result *res, char *err, size_t errlen);
+
+/* Make fields the table's current schema (iceberg_metadata_set_schema's rules; a refused change
+ * writes nothing). When that changes the metadata, writes the next metadata file (metadata-log
+ * entry for the one it replaces, last-updated-ms now_ms, no new snapshot) and swaps the catalog,
+ * retrying on conflicts like a commit: reload, apply again; a reloaded table that already has
+ * the schema as current is done. When nothing changes nothing is written: res's location is the
+ * current file and version its N (0 when its name is not vN.metadata.json). res->snapshot_id is
+ * the current snapshot's (0: none), sequence_number the table's last one. res may be NULL.
+ * 0, or -1 (also after ICEBERG_TABLE_COMMIT_ATTEMPTS conflicts). */
+int iceberg_table_set_schema(const iceberg_table_ref *t, const iceberg_schema_field *fields, size_t n,
+                             int64_t now_ms, iceberg_commit_result *res, char *err, size_t errlen);
 
 /* Load the table's current metadata through the catalog (and its location into *location,
  * malloc'd, when location is not NULL). NULL with err. */

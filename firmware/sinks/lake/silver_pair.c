@@ -15,25 +15,28 @@
 #include "objstore/objstore.h"
 #include "sinks/lake/iceberg_parquet.h"
 #include "sinks/lake/silver_image.h"
+#include "sinks/lake/silver_layout.h"
 #include "sinks/lake/silver_table.h"
 #include "sinks/lake/silver_value.h"
 
 #define SP_LOG "silver"
-#define SP_HISTORY_COLS 6
 #define SP_EXTRA_LEN 25          /* valid_from, op, lsn, txid of a history row's version */
 
-static const char *const sp_history_names[SP_HISTORY_COLS] = {"valid_from", "valid_to", "is_current", "op", "lsn",
-                                                              "txid"};
+/* The history table's own columns, in this order (SILVER_COLUMN_SYSTEM(k)). */
+enum { SP_VALID_FROM, SP_VALID_TO, SP_IS_CURRENT, SP_OP, SP_LSN, SP_TXID, SP_HISTORY_COLS };
+static const silver_system_column sp_history_columns[SP_HISTORY_COLS] = {
+    {"valid_from", PARQUET_TYPE_TIMESTAMPTZ, false}, {"valid_to", PARQUET_TYPE_TIMESTAMPTZ, true},
+    {"is_current", PARQUET_TYPE_BOOLEAN, false},     {"op", PARQUET_TYPE_STRING, false},
+    {"lsn", PARQUET_TYPE_INT64, false},              {"txid", PARQUET_TYPE_INT64, false},
+};
 
 struct silver_pair {
     silver_pair_env e;
     char *ns, *name;
-    table_def *def;              /* a copy of the columns the tables were made for */
-    parquet_column_def *pcols;   /* ncols + SP_HISTORY_COLS */
-    iceberg_schema_field *fields;
-    char (*types)[64];           /* Iceberg type text of each column */
-    int *pk;                     /* indexes of the primary-key columns */
+    table_def *def;              /* a copy of the source columns the tables follow */
+    int *pk;                     /* source indexes of the primary-key columns */
     int npk;
+    silver_layout cur_l, hist_l; /* the tables' columns */
     silver_table *cur, *hist;
     bronze_pos last;             /* the last change applied */
     arena *scratch;              /* per change */
@@ -110,99 +113,140 @@ static int sp_same_shape(const table_def *a, const table_def *b)
     return 1;
 }
 
-/* Column types, field ids and the key columns of p->def. */
-static int sp_schema_build(silver_pair *p, char *err, size_t errlen)
+/* The primary-key columns of p->def. */
+static int sp_keys_find(silver_pair *p, char *err, size_t errlen)
 {
-    int n = p->def->ncols, total = n + SP_HISTORY_COLS;
-    p->pcols = calloc((size_t)total, sizeof *p->pcols);
-    p->fields = calloc((size_t)total, sizeof *p->fields);
-    p->types = calloc((size_t)total, sizeof *p->types);
-    p->pk = calloc((size_t)n + 1, sizeof *p->pk);
-    if (!p->pcols || !p->fields || !p->types || !p->pk)
+    free(p->pk);
+    p->npk = 0;
+    if (!(p->pk = calloc((size_t)p->def->ncols + 1, sizeof *p->pk)))
         return err_setf(err, errlen, "out of memory");
-    static const parquet_type hist_types[SP_HISTORY_COLS] = {PARQUET_TYPE_TIMESTAMPTZ, PARQUET_TYPE_TIMESTAMPTZ,
-                                                             PARQUET_TYPE_BOOLEAN, PARQUET_TYPE_STRING,
-                                                             PARQUET_TYPE_INT64, PARQUET_TYPE_INT64};
-    for (int i = 0; i < total; i++) {
-        parquet_column_def *c = &p->pcols[i];
-        if (i < n) {
-            const column_def *src = &p->def->cols[i];
-            for (int h = 0; h < SP_HISTORY_COLS; h++)
-                if (p->e.history && strcmp(src->name, sp_history_names[h]) == 0)
-                    return err_setf(err, errlen, "column %s has the name of a history column; rename it with a "
-                                    "rule, or set silver.history = false", src->name);
-            if (silver_value_column_type(src, c, err, errlen) != 0)
-                return -1;
-            c->name = src->name;
-            c->optional = !src->is_pk;
-            if (src->is_pk)
-                p->pk[p->npk++] = i;
-        } else {
-            c->name = sp_history_names[i - n];
-            c->type = hist_types[i - n];
-            c->optional = i - n == 1;   /* valid_to */
-        }
-        c->field_id = i + 1;
-        if (iceberg_parquet_type_text(c, p->types[i], sizeof p->types[i]) != 0)
-            return err_setf(err, errlen, "column %s: no Iceberg type", c->name);
-        p->fields[i] = (iceberg_schema_field){.id = c->field_id, .name = c->name, .required = !c->optional,
-                                              .type = p->types[i], .identifier = i < n && !c->optional};
+    for (int i = 0; i < p->def->ncols; i++)
+        if (p->def->cols[i].is_pk)
+            p->pk[p->npk++] = i;
+    return 0;
+}
+
+/* Where one of the two tables lives: its name, key and URI. */
+typedef struct sp_where {
+    char *name, *location;
+    buf key;
+} sp_where;
+
+static void sp_where_free(sp_where *w)
+{
+    free(w->name);
+    free(w->location);
+    buf_free(&w->key);
+}
+
+static int sp_where_get(const silver_pair *p, int history, sp_where *w, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    if (asprintf(&w->name, "%s%s", p->name, history ? "_history" : "") < 0) {
+        w->name = NULL;
+        return err_setf(err, errlen, "out of memory");
+    }
+    buf_printf(&w->key, "silver/%s/", p->e.source);
+    objstore_key_escape(&w->key, p->ns);
+    buf_append(&w->key, "/", 1);
+    objstore_key_escape(&w->key, w->name);
+    if (objstore_key_check(w->key.data, err, errlen) != 0)
+        return -1;
+    if (asprintf(&w->location, "%s/%s", p->e.base_uri, w->key.data) < 0) {
+        w->location = NULL;
+        return err_setf(err, errlen, "out of memory");
     }
     return 0;
 }
 
-/* Open one of the two tables (history: the extra columns, no identifier fields). */
+/* The layout of one table for p->def: against its schema when the catalog has it (updating the
+ * schema when the source's columns moved on), or a new table's. */
+static int sp_layout_sync(silver_pair *p, const sp_where *w, int history, silver_layout *l, int64_t now_ms, char *err,
+                          size_t errlen)
+{
+    iceberg_table_ref ref = {p->e.os, w->location, w->key.data, p->e.catalog, {p->ns, w->name}};
+    iceberg_schema_field *have = NULL;
+    size_t n = 0;
+    int32_t last_id = 0;
+    char *loc = NULL;
+    int found = iceberg_catalog_load_table(p->e.catalog, &ref.ident, &loc, err, errlen), rc = -1;
+    free(loc);
+    if (found != ICEBERG_CATALOG_OK && found != ICEBERG_CATALOG_NOT_FOUND)
+        return -1;
+    if (found == ICEBERG_CATALOG_OK) {
+        iceberg_metadata *m = iceberg_table_load(&ref, NULL, err, errlen);
+        if (!m)
+            return -1;
+        last_id = iceberg_metadata_last_column_id(m);
+        int got = iceberg_metadata_schema_fields(m, &have, &n, err, errlen);
+        iceberg_metadata_destroy(m);
+        if (got != 0)
+            return -1;
+    }
+    if (silver_layout_build(l, p->def, found == ICEBERG_CATALOG_OK, have, n, last_id,
+                            history ? sp_history_columns : NULL, history ? SP_HISTORY_COLS : 0, !history, err,
+                            errlen) < 0)
+        goto out;
+    if (l->changed) {
+        if (iceberg_table_set_schema(&ref, l->fields, l->ncolumns, now_ms, NULL, err, errlen) != 0)
+            goto out;
+        log_info(SP_LOG, "%s.%s: schema updated to the source's columns", p->ns, w->name);
+    }
+    rc = 0;
+out:
+    free(have);
+    return rc;
+}
+
+/* Open one of the two tables (creating it, or updating its schema, as needed). */
 static silver_table *sp_table_open(silver_pair *p, int history, int64_t now_ms, char *err, size_t errlen)
 {
-    int n = p->def->ncols, total = history ? n + SP_HISTORY_COLS : n;
-    iceberg_schema_field *fields = calloc((size_t)total, sizeof *fields);
-    char *name = NULL, *location = NULL;
-    buf key = BUF_INIT;
+    sp_where w;
     silver_table *t = NULL;
-    if (!fields || asprintf(&name, "%s%s", p->name, history ? "_history" : "") < 0) {
-        name = NULL;
-        err_setf(err, errlen, "out of memory");
-        goto out;
+    silver_layout *l = history ? &p->hist_l : &p->cur_l;
+    silver_layout_free(l);
+    if (sp_where_get(p, history, &w, err, errlen) == 0 && sp_layout_sync(p, &w, history, l, now_ms, err, errlen) == 0) {
+        silver_table_options o = {
+            .os = p->e.os,
+            .catalog = p->e.catalog,
+            .ns = p->ns,
+            .name = w.name,
+            .location = w.location,
+            .key_prefix = w.key.data,
+            .fields = l->fields,
+            .columns = l->columns,
+            .ncolumns = l->ncolumns,
+            .parquet = p->e.parquet,
+            .file_bytes = p->e.file_bytes,
+            .spool_dir = p->e.spool_dir,
+            .stop = p->e.stop,
+            .retry_max_ms = p->e.retry_max_ms,
+        };
+        t = silver_table_open(&o, p->e.st, now_ms, err, errlen);
     }
-    for (int i = 0; i < total; i++) {
-        fields[i] = p->fields[i];
-        if (history)
-            fields[i].identifier = false;
-    }
-    buf_printf(&key, "silver/%s/", p->e.source);
-    objstore_key_escape(&key, p->ns);
-    buf_append(&key, "/", 1);
-    objstore_key_escape(&key, name);
-    if (objstore_key_check(key.data, err, errlen) != 0)
-        goto out;
-    if (asprintf(&location, "%s/%s", p->e.base_uri, key.data) < 0) {
-        location = NULL;
-        err_setf(err, errlen, "out of memory");
-        goto out;
-    }
-    silver_table_options o = {
-        .os = p->e.os,
-        .catalog = p->e.catalog,
-        .ns = p->ns,
-        .name = name,
-        .location = location,
-        .key_prefix = key.data,
-        .fields = fields,
-        .columns = p->pcols,
-        .ncolumns = (size_t)total,
-        .parquet = p->e.parquet,
-        .file_bytes = p->e.file_bytes,
-        .spool_dir = p->e.spool_dir,
-        .stop = p->e.stop,
-        .retry_max_ms = p->e.retry_max_ms,
-    };
-    t = silver_table_open(&o, p->e.st, now_ms, err, errlen);
-out:
-    free(fields);
-    free(name);
-    free(location);
-    buf_free(&key);
+    sp_where_free(&w);
     return t;
+}
+
+/* (Re)open both tables for the columns of def. */
+static int sp_tables_open(silver_pair *p, const table_def *def, int64_t now_ms, char *err, size_t errlen)
+{
+    table_def *copy = sp_def_copy(def);
+    if (!copy)
+        return err_setf(err, errlen, "out of memory");
+    table_def_free(p->def);
+    p->def = copy;
+    silver_table_destroy(p->cur);
+    silver_table_destroy(p->hist);
+    p->cur = p->hist = NULL;
+    if (sp_keys_find(p, err, errlen) < 0 || !(p->cur = sp_table_open(p, 0, now_ms, err, errlen)) ||
+        (p->e.history && !(p->hist = sp_table_open(p, 1, now_ms, err, errlen))))
+        return -1;
+    /* The later of the two watermarks: changes before it are in both tables. */
+    p->last = silver_table_watermark(p->cur);
+    if (p->hist && bronze_pos_cmp(silver_table_watermark(p->hist), p->last) > 0)
+        p->last = silver_table_watermark(p->hist);
+    return 0;
 }
 
 void silver_pair_destroy(silver_pair *p)
@@ -211,10 +255,9 @@ void silver_pair_destroy(silver_pair *p)
         return;
     silver_table_destroy(p->cur);
     silver_table_destroy(p->hist);
+    silver_layout_free(&p->cur_l);
+    silver_layout_free(&p->hist_l);
     table_def_free(p->def);
-    free(p->pcols);
-    free(p->fields);
-    free(p->types);
     free(p->pk);
     arena_destroy(p->scratch);
     buf_free(&p->key);
@@ -238,18 +281,12 @@ silver_pair *silver_pair_open(const silver_pair_env *env, const char *ns, const 
         return NULL;
     }
     p->e = *env;
-    if (!(p->ns = strdup(ns)) || !(p->name = strdup(name)) || !(p->def = sp_def_copy(def)) ||
-        !(p->scratch = arena_create(64 * 1024))) {
+    if (!(p->ns = strdup(ns)) || !(p->name = strdup(name)) || !(p->scratch = arena_create(64 * 1024))) {
         err_setf(err, errlen, "out of memory");
         goto fail;
     }
-    if (sp_schema_build(p, err, errlen) < 0 || !(p->cur = sp_table_open(p, 0, now_ms, err, errlen)) ||
-        (p->e.history && !(p->hist = sp_table_open(p, 1, now_ms, err, errlen))))
+    if (sp_tables_open(p, def, now_ms, err, errlen) < 0)
         goto fail;
-    /* The later of the two watermarks: changes before it are in both tables. */
-    p->last = silver_table_watermark(p->cur);
-    if (p->hist && bronze_pos_cmp(silver_table_watermark(p->hist), p->last) > 0)
-        p->last = silver_table_watermark(p->hist);
     return p;
 fail:
     silver_pair_destroy(p);
@@ -275,18 +312,27 @@ int silver_pair_commit(silver_pair *p, int64_t now_ms, char *err, size_t errlen)
 
 /* ---- rows ------------------------------------------------------------------------------------------- */
 
-/* The key of a row image: its primary-key columns as Parquet values. */
+/* The key of a row image: its primary-key columns as the current table's Parquet values, integers
+ * always as 64 bits and floats as doubles, so a promoted key column keeps its keys. */
 static int sp_key(silver_pair *p, const value *vals, buf *out, char *err, size_t errlen)
 {
     buf_reset(out);
     for (int k = 0; k < p->npk; k++) {
-        int i = p->pk[k];
+        int i = p->pk[k], col = silver_layout_column_of(&p->cur_l, i);
         parquet_value v;
         if (vals[i].state != VALUE_PRESENT)
             return err_setf(err, errlen, "%s.%s: primary-key column %s has no value", p->ns, p->name,
                             p->def->cols[i].name);
-        if (silver_value_to_parquet(&p->def->cols[i], &p->pcols[i], &vals[i], &v, p->scratch, err, errlen) < 0)
-            return -1;
+        if (col < 0 || silver_value_to_parquet(&p->def->cols[i], &p->cur_l.columns[col], &vals[i], &v, p->scratch, err,
+                                               errlen) != 0)
+            return col < 0 ? err_setf(err, errlen, "%s.%s: key column %s is not in the table", p->ns, p->name,
+                                      p->def->cols[i].name)
+                           : err_setf(err, errlen, "%s.%s: key column %s has no representable value", p->ns,
+                                      p->name, p->def->cols[i].name);
+        if (v.kind == PARQUET_VALUE_INT32)
+            v = parquet_value_int64(v.v.i32);
+        else if (v.kind == PARQUET_VALUE_FLOAT)
+            v = parquet_value_double(v.v.f32);
         uint8_t kind = (uint8_t)v.kind;
         buf_append(out, (const char *)&kind, 1);
         switch (v.kind) {
@@ -295,14 +341,8 @@ static int sp_key(silver_pair *p, const value *vals, buf *out, char *err, size_t
             buf_append(out, (const char *)&b, 1);
             break;
         }
-        case PARQUET_VALUE_INT32:
-            buf_append(out, (const char *)&v.v.i32, 4);
-            break;
         case PARQUET_VALUE_INT64:
             buf_append(out, (const char *)&v.v.i64, 8);
-            break;
-        case PARQUET_VALUE_FLOAT:
-            buf_append(out, (const char *)&v.v.f32, 4);
             break;
         case PARQUET_VALUE_DOUBLE:
             buf_append(out, (const char *)&v.v.f64, 8);
@@ -316,9 +356,8 @@ static int sp_key(silver_pair *p, const value *vals, buf *out, char *err, size_t
             buf_append(out, v.v.bytes.ptr, v.v.bytes.len);
             break;
         }
-        case PARQUET_VALUE_NULL:
-            return err_setf(err, errlen, "%s.%s: primary-key column %s has no representable value", p->ns, p->name,
-                            p->def->cols[i].name);
+        default:
+            return err_setf(err, errlen, "%s.%s: key column %s has no key form", p->ns, p->name, p->def->cols[i].name);
         }
     }
     return 0;
@@ -391,35 +430,41 @@ static value *sp_prior_values(silver_pair *p, const sp_prior *prior, char *err, 
     return silver_image_decode(p->def, prior->image, prior->image_len, v, p->scratch, err, errlen) == 0 ? v : NULL;
 }
 
-/* Append vals (plus, for the history table, the version columns) to t; *file and *pos: where. */
+/* Append vals (with, for the history table, the version ver and its valid_to) to t; *file and
+ * *pos: where. */
 static int sp_append(silver_pair *p, silver_table *t, const value *vals, const sp_version *ver, int64_t valid_to,
                      int has_valid_to, int64_t *file, int64_t *pos, char *err, size_t errlen)
 {
-    int n = p->def->ncols;
-    parquet_value *row = arena_alloc(p->scratch, (size_t)(n + SP_HISTORY_COLS) * sizeof *row);
-    for (int i = 0; i < n; i++) {
-        if (vals[i].state == VALUE_UNAVAILABLE) {
-            row[i] = parquet_value_null();
+    const silver_layout *l = t == p->cur ? &p->cur_l : &p->hist_l;
+    parquet_value *row = arena_alloc(p->scratch, (l->ncolumns + 1) * sizeof *row);
+    static const char ops[] = "cudrt";
+    const char *op = ver ? strchr(ops, ver->op) : NULL;
+    if (ver && (!ver->op || !op))
+        return err_setf(err, errlen, "%s.%s: no history op for '%c'", p->ns, p->name, ver ? ver->op : '?');
+    for (size_t c = 0; c < l->ncolumns; c++) {
+        int src = l->source[c];
+        if (src == SILVER_COLUMN_DROPPED) {
+            row[c] = parquet_value_null();
+        } else if (src < 0) {
+            switch (SILVER_COLUMN_SYSTEM_INDEX(src)) {
+            case SP_VALID_FROM: row[c] = parquet_value_int64(ver->valid_from); break;
+            case SP_VALID_TO: row[c] = has_valid_to ? parquet_value_int64(valid_to) : parquet_value_null(); break;
+            case SP_IS_CURRENT: row[c] = parquet_value_bool(!has_valid_to); break;
+            case SP_OP: row[c] = parquet_value_bytes(op, 1); break;
+            case SP_LSN: row[c] = parquet_value_int64(ver->lsn); break;
+            default: row[c] = parquet_value_int64(ver->txid); break;
+            }
+        } else if (vals[src].state == VALUE_UNAVAILABLE) {
+            row[c] = parquet_value_null();
             p->e.counters->toast_missing++;
-            continue;
+        } else {
+            int rc = silver_value_to_parquet(&p->def->cols[src], &l->columns[c], &vals[src], &row[c], p->scratch, err,
+                                             errlen);
+            if (rc < 0)
+                return -1;
+            if (rc == 1)
+                p->e.counters->lossy++;
         }
-        int rc = silver_value_to_parquet(&p->def->cols[i], &p->pcols[i], &vals[i], &row[i], p->scratch, err, errlen);
-        if (rc < 0)
-            return -1;
-        if (rc == 1)
-            p->e.counters->lossy++;
-    }
-    if (ver) {
-        static const char ops[] = "cudrt";
-        const char *op = strchr(ops, ver->op);
-        if (!ver->op || !op)
-            return err_setf(err, errlen, "%s.%s: no history op for '%c'", p->ns, p->name, ver->op);
-        row[n] = parquet_value_int64(ver->valid_from);
-        row[n + 1] = has_valid_to ? parquet_value_int64(valid_to) : parquet_value_null();
-        row[n + 2] = parquet_value_bool(!has_valid_to);
-        row[n + 3] = parquet_value_bytes(op, 1);
-        row[n + 4] = parquet_value_int64(ver->lsn);
-        row[n + 5] = parquet_value_int64(ver->txid);
     }
     if (silver_table_row_append(t, row, file, pos, err, errlen) < 0)
         return -1;
@@ -598,11 +643,22 @@ static int sp_truncate_table(silver_pair *p, silver_table *t, const sp_change *c
     return silver_state_rows_each(p->e.st, silver_table_state_id(t), sp_truncate_row, &x, err, errlen) ? -1 : 0;
 }
 
+/* The source table's columns changed: commit what was written with the old ones, then follow the
+ * new ones (schemas updated, tables reopened). */
+static int sp_evolve(silver_pair *p, const table_def *def, int64_t now_ms, char *err, size_t errlen)
+{
+    if (silver_pair_commit(p, now_ms, err, errlen) < 0)
+        return -1;
+    if (silver_pair_keyless(def))
+        return err_setf(err, errlen, "%s.%s: the source table lost its primary key", p->ns, p->name);
+    log_info(SP_LOG, "%s.%s: the source table's columns changed (schema version %u)", p->ns, p->name, def->version);
+    return sp_tables_open(p, def, now_ms, err, errlen);
+}
+
 int silver_pair_change(silver_pair *p, const event *ev, bronze_pos pos, int64_t now_ms, char *err, size_t errlen)
 {
-    if (!sp_same_shape(p->def, ev->table))
-        return err_setf(err, errlen, "%s.%s: the source table's columns changed; silver tables do not follow "
-                        "schema changes yet", p->ns, p->name);
+    if (!sp_same_shape(p->def, ev->table) && sp_evolve(p, ev->table, now_ms, err, errlen) < 0)
+        return -1;
     int do_cur = bronze_pos_cmp(pos, silver_table_watermark(p->cur)) > 0;
     int do_hist = p->hist && bronze_pos_cmp(pos, silver_table_watermark(p->hist)) > 0;
     if (!do_cur && !do_hist) {

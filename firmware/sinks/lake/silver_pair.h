@@ -3,9 +3,12 @@
  * each change applied to both (row keys, unchanged TOAST values filled from the live row's
  * image, position deletes of replaced rows, closed history versions), and their commits.
  *
- * Columns: the source columns in order with field ids 1..n (primary-key columns required and,
- * in the current table, the identifier fields; every other column optional); the history table
- * adds valid_from, valid_to, is_current, op, lsn, txid (ids n+1..n+6). Types: silver_value.h.
+ * Columns (silver_layout.h): a new table gets the source columns with field ids 1..n
+ * (primary-key columns required and, in the current table, the identifier fields; every other
+ * column optional), the history table then valid_from, valid_to, is_current, op, lsn, txid.
+ * When the source's columns change, the batch written so far is committed and both tables'
+ * schemas evolve (new columns, promoted types, dropped columns kept optional); a change Iceberg
+ * cannot follow is an error. Types: silver_value.h.
  *
  * Ownership: the env and everything it points to are borrowed and must outlive the pair; the
  * table definition is read during the calls only (names are copied). Errors: -1 with the
