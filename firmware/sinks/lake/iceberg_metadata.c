@@ -205,19 +205,25 @@ void iceberg_metadata_destroy(iceberg_metadata *m)
     free(m);
 }
 
+/* The snapshot with id snapshot_id, or NULL. */
+static json_t *snapshot_json(const iceberg_metadata *m, int64_t snapshot_id)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(m->root, "snapshots"), i, s)
+    {
+        if (get_int(s, "snapshot-id", -1) == snapshot_id)
+            return s;
+    }
+    return NULL;
+}
+
 static json_t *current_snapshot_json(const iceberg_metadata *m)
 {
     json_t *id = json_object_get(m->root, "current-snapshot-id");
     if (!json_is_integer(id) || json_integer_value(id) < 0)
         return NULL;
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(m->root, "snapshots"), i, s)
-    {
-        if (get_int(s, "snapshot-id", -1) == json_integer_value(id))
-            return s;
-    }
-    return NULL;
+    return snapshot_json(m, (int64_t)json_integer_value(id));
 }
 
 /* A summary value: Iceberg writes them as strings of decimal numbers. */
@@ -406,20 +412,45 @@ oom:
 
 int iceberg_metadata_has_snapshot(const iceberg_metadata *m, int64_t snapshot_id)
 {
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(m->root, "snapshots"), i, s)
-    {
-        if (get_int(s, "snapshot-id", -1) == snapshot_id)
-            return 1;
-    }
-    return 0;
+    return snapshot_json(m, snapshot_id) != NULL;
 }
 
 const char *iceberg_metadata_summary_get(const iceberg_metadata *m, const char *key)
 {
     json_t *s = current_snapshot_json(m);
     return s ? json_string_value(json_object_get(json_object_get(s, "summary"), key)) : NULL;
+}
+
+const char *iceberg_metadata_snapshot_summary_get(const iceberg_metadata *m, int64_t snapshot_id, const char *key)
+{
+    json_t *s = snapshot_json(m, snapshot_id);
+    return s ? json_string_value(json_object_get(json_object_get(s, "summary"), key)) : NULL;
+}
+
+int iceberg_metadata_any_snapshot_with(const iceberg_metadata *m, const char *key, const char *value)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(m->root, "snapshots"), i, s)
+    {
+        const char *v = json_string_value(json_object_get(json_object_get(s, "summary"), key));
+        if (v && strcmp(v, value) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int iceberg_metadata_is_ancestor(const iceberg_metadata *m, int64_t snapshot_id)
+{
+    json_t *s = current_snapshot_json(m);
+    size_t steps = json_array_size(json_object_get(m->root, "snapshots"));
+    for (size_t i = 0; s && i <= steps; i++) {   /* bounded: a malformed parent cycle ends */
+        if (get_int(s, "snapshot-id", -1) == snapshot_id)
+            return 1;
+        json_t *parent = json_object_get(s, "parent-snapshot-id");
+        s = json_is_integer(parent) ? snapshot_json(m, (int64_t)json_integer_value(parent)) : NULL;
+    }
+    return 0;
 }
 
 static json_t *current_schema_json(const iceberg_metadata *m)

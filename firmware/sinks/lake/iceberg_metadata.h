@@ -105,6 +105,16 @@ int iceberg_metadata_current_snapshot(const iceberg_metadata *m, iceberg_snapsho
 /* 1 when a snapshot with this id is in the table (current or not), 0 otherwise. */
 int iceberg_metadata_has_snapshot(const iceberg_metadata *m, int64_t snapshot_id);
 
+/* 1 when snapshot_id is the current snapshot or one of its ancestors (through parent ids), 0
+ * when not (or the table has no snapshot). */
+int iceberg_metadata_is_ancestor(const iceberg_metadata *m, int64_t snapshot_id);
+
+/* 1 when some snapshot's summary has key = value (e.g. an appliance's "sluice.appliance"), else 0. */
+int iceberg_metadata_any_snapshot_with(const iceberg_metadata *m, const char *key, const char *value);
+
+/* Snapshot snapshot_id's summary value for key; NULL when absent or no such snapshot. */
+const char *iceberg_metadata_snapshot_summary_get(const iceberg_metadata *m, int64_t snapshot_id, const char *key);
+
 /* The current snapshot's summary value of key (e.g. "sluice.lsn", "total-records"); NULL when
  * the table has no snapshot or the summary lacks the key (or it is not a string). */
 const char *iceberg_metadata_summary_get(const iceberg_metadata *m, const char *key);

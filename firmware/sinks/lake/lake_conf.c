@@ -57,6 +57,8 @@ void lake_conf_from_config(const config *cfg, const char *state_dir, const char 
         out->silver_catalog_name = b->source;
     silver_sink_options *v = &out->silver_opts;
     v->source = b->source;
+    snprintf(out->silver_writer, sizeof out->silver_writer, "%s/%s", db ? db : "", config_get(cfg, "source.slot"));
+    v->writer = out->silver_writer;
     v->state_path = out->silver_state;
     v->spool_dir = out->silver_spool;
     v->commit_interval_ms = config_duration_ms(cfg, "silver.commit_interval");

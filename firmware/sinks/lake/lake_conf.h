@@ -33,6 +33,7 @@ typedef struct lake_conf {
     const char *silver_catalog_conninfo;
     const char *silver_catalog_password;
     const char *silver_catalog_name;  /* silver.catalog_name, else lake.source_name */
+    char silver_writer[512];          /* "<database>/<source.slot>": names this appliance's snapshots */
     silver_sink_options silver_opts;
 } lake_conf;
 

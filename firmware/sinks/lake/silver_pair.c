@@ -211,6 +211,7 @@ static silver_table *sp_table_open(silver_pair *p, int history, int64_t now_ms, 
             .catalog = p->e.catalog,
             .ns = p->ns,
             .name = w.name,
+            .writer = p->e.writer,
             .location = w.location,
             .key_prefix = w.key.data,
             .fields = l->fields,
@@ -305,9 +306,14 @@ int silver_pair_dirty(const silver_pair *p)
 
 int silver_pair_commit(silver_pair *p, int64_t now_ms, char *err, size_t errlen)
 {
-    if (silver_table_commit(p->cur, p->last, now_ms, err, errlen) < 0)
-        return -1;
-    return p->hist ? silver_table_commit(p->hist, p->last, now_ms, err, errlen) : 0;
+    uint64_t before = silver_table_conflicts(p->cur) + (p->hist ? silver_table_conflicts(p->hist) : 0);
+    int rc = silver_table_commit(p->cur, p->last, now_ms, err, errlen) < 0 ||
+                     (p->hist && silver_table_commit(p->hist, p->last, now_ms, err, errlen) < 0)
+                 ? -1
+                 : 0;
+    p->e.counters->conflicts += silver_table_conflicts(p->cur) + (p->hist ? silver_table_conflicts(p->hist) : 0) -
+                                before;
+    return rc;
 }
 
 /* ---- rows ------------------------------------------------------------------------------------------- */

@@ -35,6 +35,7 @@ typedef struct silver_counters {
     uint64_t lossy;          /* values with no representation in their column type, written as null */
     uint64_t toast_filled;   /* unchanged TOASTed values taken from the live row */
     uint64_t toast_missing;  /* unchanged TOASTed values with no live row to take them from (null) */
+    uint64_t conflicts;      /* commits retried because another writer committed first */
 } silver_counters;
 
 typedef struct silver_pair_env {
@@ -42,6 +43,7 @@ typedef struct silver_pair_env {
     iceberg_catalog *catalog;
     silver_state *st;
     const char *source;          /* silver/<source>/<ns>/<table> */
+    const char *writer;          /* this appliance's name in snapshot summaries (silver_table.h) */
     const char *base_uri;        /* the store's root as a URI, no trailing '/' */
     const char *spool_dir;
     parquet_options parquet;

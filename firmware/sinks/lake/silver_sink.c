@@ -25,13 +25,16 @@ typedef struct sv_dest {
     uint64_t prev_end;         /* see above; meaningful while the pair is dirty */
     int dirty;                 /* changes since the last commit */
     int64_t opened_ms;         /* monotonic time of the batch's first change */
+    int64_t *tx_commit_us;     /* source commit times of the batch's transactions (freshness) */
+    size_t ntx, captx;
+    uint64_t last_tx_lsn;      /* commit LSN of the last transaction recorded there */
     struct sv_dest *next;
 } sv_dest;
 
 typedef struct silver_sink {
     silver_sink_options o;
     silver_sink_deps d;
-    char *source, *state_path, *spool_dir, *base_uri;
+    char *source, *writer, *state_path, *spool_dir, *base_uri;
     silver_state *st;
     silver_counters counters, published;
     silver_pair_env env;
@@ -42,7 +45,7 @@ typedef struct silver_sink {
     const table_def *last_def; /* the previous unrouted event's table and destination */
     sv_dest *last_dest;
     metric *m_commits, *m_rows, *m_deletes, *m_skipped, *m_lossy, *m_toast_filled, *m_toast_missing, *m_keyless,
-        *m_pending;
+        *m_pending, *m_freshness, *m_conflicts;
 } silver_sink;
 
 static int64_t sv_mono_ms(void)
@@ -146,7 +149,25 @@ static void sv_metrics_publish(silver_sink *s)
     metric_add(s->m_lossy, (double)(c->lossy - p->lossy));
     metric_add(s->m_toast_filled, (double)(c->toast_filled - p->toast_filled));
     metric_add(s->m_toast_missing, (double)(c->toast_missing - p->toast_missing));
+    metric_add(s->m_conflicts, (double)(c->conflicts - p->conflicts));
     s->published = s->counters;
+}
+
+/* Remember the commit time of the change's transaction (once per transaction). */
+static void sv_tx_note(sv_dest *x, const tx_info *tx)
+{
+    if (!tx || !tx->commit_time_us || tx->final_lsn == x->last_tx_lsn)
+        return;
+    if (x->ntx == x->captx) {
+        size_t cap = x->captx ? x->captx * 2 : 64;
+        int64_t *n = realloc(x->tx_commit_us, cap * sizeof *n);
+        if (!n)
+            return;   /* only the freshness metric misses it */
+        x->tx_commit_us = n;
+        x->captx = cap;
+    }
+    x->tx_commit_us[x->ntx++] = tx->commit_time_us;
+    x->last_tx_lsn = tx->final_lsn;
 }
 
 static int sv_commit(silver_sink *s, sv_dest *x, char *err, size_t errlen)
@@ -157,6 +178,11 @@ static int sv_commit(silver_sink *s, sv_dest *x, char *err, size_t errlen)
         return -1;
     x->dirty = 0;
     metric_add(s->m_commits, 1);
+    double now_us = (double)sv_now_ms() * 1000.0;
+    for (size_t i = 0; i < x->ntx; i++)
+        metric_observe(s->m_freshness, (now_us - (double)x->tx_commit_us[i]) / 1e6);
+    x->ntx = 0;
+    x->last_tx_lsn = 0;
     return 0;
 }
 
@@ -214,6 +240,7 @@ static int silver_sink_change(void *self, const event *ev, char *err, size_t err
     }
     if (silver_pair_change(x->pair, ev, pos, sv_now_ms(), err, errlen) < 0)
         return -1;
+    sv_tx_note(x, tx);
     x->dirty = silver_pair_dirty(x->pair);
     /* A transaction larger than commit_size commits in parts (its watermark is per change). */
     if (x->dirty && silver_pair_batch_bytes(x->pair) >= s->o.commit_bytes)
@@ -249,6 +276,7 @@ static void silver_sink_destroy(void *self)
         for (sv_dest *x = s->buckets[i], *next; x; x = next) {
             next = x->next;
             silver_pair_destroy(x->pair);
+            free(x->tx_commit_us);
             free(x->name);
             free(x);
         }
@@ -256,6 +284,7 @@ static void silver_sink_destroy(void *self)
     free(s->buckets);
     silver_state_close(s->st);
     free(s->source);
+    free(s->writer);
     free(s->state_path);
     free(s->spool_dir);
     free(s->base_uri);
@@ -291,9 +320,18 @@ static void sv_metrics_register(silver_sink *s, metrics *m)
     s->m_toast_missing = metrics_counter(m, "sluice_silver_toast_missing_total",
                                          "Unchanged TOASTed values written as null: no live row to take them from.",
                                          NULL);
+    s->m_conflicts = metrics_counter(m, "sluice_silver_commit_conflicts_total",
+                                     "Silver commits retried because another writer committed to the table first.",
+                                     NULL);
     s->m_keyless = metrics_counter(m, "sluice_silver_keyless_tables_total",
                                    "Tables not written to silver because they have no primary key.", NULL);
     s->m_pending = metrics_gauge(m, "sluice_silver_open_batches", "Silver table pairs with uncommitted changes.", NULL);
+    static const double bounds[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1,  1.2, 1.5, 2,   2.5, 3,
+                                    4,    5,   7.5, 10,  15,  20,  30,  45,  60, 75,  90,  120, 180, 300};
+    s->m_freshness = metrics_histogram(m, "sluice_silver_commit_to_visible_seconds",
+                                       "From a transaction's commit in PostgreSQL to the silver snapshot that "
+                                       "makes its changes visible (per destination table).",
+                                       NULL, bounds, sizeof bounds / sizeof bounds[0]);
 }
 
 int silver_sink_create(const silver_sink_options *o, const silver_sink_deps *d, sink *out, char *err,
@@ -309,7 +347,8 @@ int silver_sink_create(const silver_sink_options *o, const silver_sink_deps *d, 
     size_t rootlen = strlen(root);
     while (rootlen > 0 && root[rootlen - 1] == '/')
         rootlen--;
-    if (!(s->source = strdup(o->source)) || !(s->state_path = strdup(o->state_path)) ||
+    if (!(s->source = strdup(o->source)) || !(s->writer = strdup(o->writer ? o->writer : o->source)) ||
+        !(s->state_path = strdup(o->state_path)) ||
         !(s->spool_dir = strdup(o->spool_dir)) || !(s->base_uri = strndup(root, rootlen)) ||
         !(s->buckets = calloc(s->nbuckets, sizeof *s->buckets))) {
         err_setf(err, errlen, "out of memory");
@@ -325,6 +364,7 @@ int silver_sink_create(const silver_sink_options *o, const silver_sink_deps *d, 
         .catalog = d->catalog,
         .st = s->st,
         .source = s->source,
+        .writer = s->writer,
         .base_uri = s->base_uri,
         .spool_dir = s->spool_dir,
         .parquet = s->env.parquet,

@@ -42,6 +42,8 @@
 
 typedef struct silver_sink_options {
     const char *source;           /* lake.source_name: silver/<source>/... */
+    const char *writer;           /* names this appliance's snapshots ("<database>/<slot>"), so that
+                                   * appliances can share tables (silver_table.h) */
     const char *state_path;       /* the live-row index database (silver.db) */
     const char *spool_dir;        /* open data files; created if missing */
     int64_t commit_interval_ms;

@@ -44,13 +44,14 @@ typedef struct st_delete {
 
 struct silver_table {
     silver_table_options o;
-    char *ns, *name, *location, *key_prefix, *spool_dir, *state_name;
+    char *ns, *name, *location, *key_prefix, *spool_dir, *state_name, *writer;
     iceberg_schema_field *fields;
     parquet_column_def *columns;
     silver_state *st;
     silver_state_table sst;
     bronze_pos watermark;
     uint64_t commits;
+    uint64_t conflicts;          /* catalog swaps retried because another writer committed first */
 
     /* the open batch */
     char batch_uuid[37];
@@ -139,6 +140,7 @@ void silver_table_destroy(silver_table *t)
     free(t->key_prefix);
     free(t->spool_dir);
     free(t->state_name);
+    free(t->writer);
     free(t);
 }
 
@@ -155,6 +157,11 @@ bronze_pos silver_table_watermark(const silver_table *t)
 uint64_t silver_table_commits(const silver_table *t)
 {
     return t->commits;
+}
+
+uint64_t silver_table_conflicts(const silver_table *t)
+{
+    return t->conflicts;
 }
 
 uint64_t silver_table_batch_bytes(const silver_table *t)
@@ -194,19 +201,18 @@ static int st_schema_check(const silver_table *t, const iceberg_metadata *m, cha
     return rc;
 }
 
-/* Read the watermark from the current snapshot's summary. */
+/* Read the watermark from the summary of this writer's last snapshot. */
 static int st_watermark_read(silver_table *t, const iceberg_metadata *m, char *err, size_t errlen)
 {
-    iceberg_snapshot_info cur;
-    int has = iceberg_metadata_current_snapshot(m, &cur, err, errlen);
-    if (has < 0)
-        return -1;
     t->watermark = (bronze_pos){0, 0};
-    if (!has || !cur.lsn)
+    if (!t->sst.snapshot_id)
         return 0;
-    const char *seq = iceberg_metadata_summary_get(m, "sluice.seq");
-    if (lsn_parse(cur.lsn, &t->watermark.lsn) != 0)
-        return err_setf(err, errlen, "its sluice.lsn \"%s\" is not an LSN", cur.lsn);
+    const char *lsn = iceberg_metadata_snapshot_summary_get(m, t->sst.snapshot_id, "sluice.lsn");
+    const char *seq = iceberg_metadata_snapshot_summary_get(m, t->sst.snapshot_id, "sluice.seq");
+    if (!lsn)
+        return 0;
+    if (lsn_parse(lsn, &t->watermark.lsn) != 0)
+        return err_setf(err, errlen, "its sluice.lsn \"%s\" is not an LSN", lsn);
     t->watermark.seq = seq ? strtoull(seq, NULL, 10) : UINT64_MAX;
     return 0;
 }
@@ -244,16 +250,14 @@ static int st_recover(silver_table *t, const iceberg_metadata *m, char *err, siz
     if (silver_state_settle(t->st, &t->sst, committed, err, errlen) < 0 ||
         silver_state_table_get(t->st, t->state_name, &t->sst, err, errlen) < 0)
         return -1;
-    iceberg_snapshot_info cur;
-    int has = iceberg_metadata_current_snapshot(m, &cur, err, errlen);
-    if (has < 0)
-        return -1;
-    int64_t current = has ? cur.snapshot_id : 0;
-    if (current != t->sst.snapshot_id)
-        return err_setf(err, errlen, "its current snapshot %" PRId64 " is not the one this appliance last committed "
-                        "(%" PRId64 "): another writer changed it, or the silver state (silver.db) was lost. "
-                        "Drop the table from the catalog to rebuild it from a new snapshot",
-                        current, t->sst.snapshot_id);
+    if (t->sst.snapshot_id && !iceberg_metadata_is_ancestor(m, t->sst.snapshot_id))
+        return err_setf(err, errlen, "this appliance's last snapshot %" PRId64 " is no longer in the table's "
+                        "history (rolled back or expired): its index of live rows does not describe the table. "
+                        "Drop the table from the catalog to rebuild it from a new snapshot", t->sst.snapshot_id);
+    if (!t->sst.snapshot_id && iceberg_metadata_any_snapshot_with(m, "sluice.appliance", t->writer))
+        return err_setf(err, errlen, "it holds snapshots of this writer (%s) but the silver state (silver.db) has "
+                        "no record of them: it was lost or replaced. Drop the table from the catalog to rebuild "
+                        "it from a new snapshot", t->writer);
     return 0;
 }
 
@@ -265,9 +269,11 @@ static int st_copy_options(silver_table *t, const silver_table_options *o)
     t->location = strdup(o->location);
     t->key_prefix = strdup(o->key_prefix);
     t->spool_dir = strdup(o->spool_dir);
+    t->writer = strdup(o->writer ? o->writer : "sluice");
     t->fields = calloc(o->ncolumns, sizeof *t->fields);
     t->columns = calloc(o->ncolumns, sizeof *t->columns);
-    if (!t->ns || !t->name || !t->location || !t->key_prefix || !t->spool_dir || !t->fields || !t->columns ||
+    if (!t->ns || !t->name || !t->location || !t->key_prefix || !t->spool_dir || !t->writer || !t->fields ||
+        !t->columns ||
         asprintf(&t->state_name, "%s.%s", o->ns, o->name) < 0) {
         t->state_name = NULL;
         return -1;
@@ -592,7 +598,7 @@ static int st_commit_attempt(silver_table *t, bronze_pos upto, int64_t now_ms, i
         char lsn[18], seq[24];
         lsn_format(upto.lsn, lsn);
         snprintf(seq, sizeof seq, "%" PRIu64, upto.seq);
-        const char *summary[] = {"sluice.seq", seq};
+        const char *summary[] = {"sluice.seq", seq, "sluice.appliance", t->writer};
         iceberg_commit_files c = {
             .snapshot_id = t->snapshot_id,
             .data = data,
@@ -601,13 +607,15 @@ static int st_commit_attempt(silver_table *t, bronze_pos upto, int64_t now_ms, i
             .ndeletes = t->delfile.path ? 1 : 0,
             .lsn = lsn,
             .summary = summary,
-            .nsummary = 1,
+            .nsummary = 2,
         };
         iceberg_table_ref ref = st_ref(t);
-        int rc = iceberg_table_commit(&ref, &c, now_ms, NULL, err, errlen);
+        iceberg_commit_result res;
+        int rc = iceberg_table_commit(&ref, &c, now_ms, &res, err, errlen);
         free(data);
         if (rc != 0)
             return -1;
+        t->conflicts += res.attempts > 1 ? (uint64_t)(res.attempts - 1) : 0;
     }
     return silver_state_apply(t->st, t->sst.id, t->snapshot_id, err, errlen);
 }

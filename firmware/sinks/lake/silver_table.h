@@ -7,9 +7,13 @@
  * commit LSN, "sluice.seq": the change's sequence in it): changes at or below that watermark are
  * already in the table, which makes replays after a crash idempotent.
  *
+ * Several writers (appliances capturing different sources, each with its own index and
+ * watermark) may share a table through a shared catalog: each snapshot names its writer
+ * ("sluice.appliance"), commits rebase on the others', and a writer's watermark is read from its own
+ * last snapshot. Their rows must not share keys: each one's index knows only its own rows.
  * Opening a table creates it when the catalog lacks it, settles a commit a crash interrupted,
- * and refuses a table whose current snapshot is not the one the index describes (another writer
- * changed it).
+ * and refuses a table that no longer descends from the writer's last snapshot (rolled back,
+ * expired), or that holds the writer's snapshots while its index is empty (silver.db lost).
  *
  * Ownership: options' strings and schema are copied; store, catalog and state are borrowed and
  * must outlive the table. Errors: -1 with the reason in err; a commit retries failed steps with
@@ -30,6 +34,7 @@ typedef struct silver_table_options {
     objstore *os;
     iceberg_catalog *catalog;
     const char *ns, *name;              /* the catalog identifier */
+    const char *writer;                 /* this writer's name in snapshot summaries */
     const char *location;               /* the table's URI ("file:///.../silver/src/public/orders") */
     const char *key_prefix;             /* its key in os ("silver/src/public/orders") */
     const iceberg_schema_field *fields; /* the schema; field ids and types must match columns */
@@ -68,7 +73,8 @@ uint64_t silver_table_batch_changes(const silver_table *t);
  * empty: the watermark just moves). Retries failing steps until done or *stop. 0 or -1. */
 int silver_table_commit(silver_table *t, bronze_pos upto, int64_t now_ms, char *err, size_t errlen);
 
-/* Committed snapshots and rows, for metrics. */
+/* Committed snapshots, and commits retried because another writer committed first (metrics). */
 uint64_t silver_table_commits(const silver_table *t);
+uint64_t silver_table_conflicts(const silver_table *t);
 
 #endif
