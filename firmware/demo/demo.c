@@ -276,14 +276,18 @@ static int demo_appliance_create(demo_session *s, char *err, size_t errlen)
     snprintf(conn_env, sizeof conn_env, "SLUICE_SOURCE_CONNINFO=%s", s->conninfo);
     snprintf(file_env, sizeof file_env, "SLUICE_FILE_PATH=%s/changes.jsonl", s->appliance_dir);
     /* Kafka: the embedded broker, unless SLUICE_KAFKA_BROKERS names a real cluster. The lake: a
-     * local directory in the appliance's state (objects rolled every 10 s so they show up
-     * soon), unless SLUICE_LAKE_STORE says otherwise. */
-    const char *extra[8] = {conn_env, file_env, "SLUICE_SOURCE_HEARTBEAT_INTERVAL=10s"};
+     * local directory in the appliance's state (bronze objects rolled and silver tables
+     * committed every 10 s so they show up soon), unless SLUICE_LAKE_STORE says otherwise. */
+    const char *extra[10] = {conn_env, file_env, "SLUICE_SOURCE_HEARTBEAT_INTERVAL=10s"};
     size_t n = 3;
     if (!getenv("SLUICE_LAKE_STORE")) {
         extra[n++] = "SLUICE_LAKE_STORE=local";
         if (!getenv("SLUICE_BRONZE_ROLL_AGE"))
             extra[n++] = "SLUICE_BRONZE_ROLL_AGE=10s";
+        if (!getenv("SLUICE_SILVER_ENABLED"))
+            extra[n++] = "SLUICE_SILVER_ENABLED=true";
+        if (!getenv("SLUICE_SILVER_COMMIT_INTERVAL"))
+            extra[n++] = "SLUICE_SILVER_COMMIT_INTERVAL=10s";
     }
     if (!getenv("SLUICE_KAFKA_BROKERS"))
         extra[n++] = "SLUICE_KAFKA_BROKERS=embedded";
@@ -371,8 +375,10 @@ static void demo_banner_print(const demo_session *s)
         printf("  kafka       %s, topics sluice.public.<table>\n", getenv("SLUICE_KAFKA_BROKERS"));
     if (!getenv("SLUICE_LAKE_STORE"))
         printf("  lake        %s/lake/bronze/sluice/<schema>.<table>/date=.../hour=.../*.jsonl.gz\n"
-               "              (raw Debezium events, uploaded every 10 s)\n",
-               s->appliance_dir);
+               "              (raw Debezium events, uploaded every 10 s)\n"
+               "              %s/lake/silver/sluice/public/<table>[_history]\n"
+               "              (Iceberg tables: current state and SCD2 history, committed every 10 s)\n",
+               s->appliance_dir, s->appliance_dir);
     printf("  console     http://%s/ (user admin, one-time password above)\n"
            "  state       %s (recreated at every start)\n"
            "Press Ctrl-C to stop the demo.\n\n",

@@ -177,7 +177,7 @@ int main(int argc, char **argv)
         if (rows_write(seed, f, nrows, &out, expect, &info, &writers[f], err, sizeof err) != 0)
             return die(err);
         parquet_schema s = {COLUMNS, NCOLS};
-        if (!(stats[f] = iceberg_file_stats_from_parquet(&s, &info, err, sizeof err)))
+        if (!(stats[f] = iceberg_file_stats_from_parquet(&s, &info, ICEBERG_METRICS_TRUNCATE_DEFAULT, err, sizeof err)))
             return die(err);
         snprintf(key, sizeof key, "%s/data/%05d-0-%s-00001.parquet", prefix, f, uuid);
         snprintf(paths[f], sizeof paths[f], "%s/%s", objstore_describe(os), key);

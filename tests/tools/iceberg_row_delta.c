@@ -118,7 +118,8 @@ static int data_write(ctx *c, int seq, int64_t first, int64_t last, written *f)
             goto out;
     }
     if (parquet_writer_close(f->w, &info, c->err, sizeof c->err) != 0 ||
-        !(f->stats = iceberg_file_stats_from_parquet(&s, &info, c->err, sizeof c->err)))
+        !(f->stats = iceberg_file_stats_from_parquet(&s, &info, ICEBERG_METRICS_TRUNCATE_DEFAULT, c->err,
+                                                     sizeof c->err)))
         goto out;
     f->rows = (int64_t)info.rows;
     f->bytes = (int64_t)info.bytes;
@@ -158,7 +159,7 @@ static int deletes_write(ctx *c, int seq, target *t, size_t nt, written *f)
                 goto out;
         }
     if (parquet_writer_close(f->w, &info, c->err, sizeof c->err) != 0 ||
-        !(f->stats = iceberg_file_stats_from_parquet(&s, &info, c->err, sizeof c->err)))
+        !(f->stats = iceberg_file_stats_from_parquet(&s, &info, 0, c->err, sizeof c->err)))   /* full path bounds */
         goto out;
     f->rows = (int64_t)info.rows;
     f->bytes = (int64_t)info.bytes;

@@ -127,7 +127,7 @@ static void test_column_types(void **state)
         {VALUE_FLOAT64, 701, -1, PARQUET_TYPE_DOUBLE, 0, 0},
         {VALUE_NUMERIC, 1700, -1, PARQUET_TYPE_STRING, 0, 0},
         {VALUE_NUMERIC, 1700, 0, PARQUET_TYPE_STRING, 0, 0},
-        {VALUE_MONEY, 790, -1, PARQUET_TYPE_DECIMAL, 18, 2},
+        {VALUE_MONEY, 790, -1, PARQUET_TYPE_DECIMAL, 19, 2},
         {VALUE_BYTES, 17, -1, PARQUET_TYPE_BINARY, 0, 0},
         {VALUE_UUID, 2950, -1, PARQUET_TYPE_UUID, 0, 0},
         {VALUE_DATE, 1082, -1, PARQUET_TYPE_DATE, 0, 0},
@@ -325,12 +325,13 @@ static void test_money(void **state)
     assert_true(dec(ok(VALUE_MONEY, -1, "$0.00")) == 0);
     assert_true(dec(ok(VALUE_MONEY, -1, "$9,999,999,999,999,999.99")) == 999999999999999999LL);
     assert_true(dec(ok(VALUE_MONEY, -1, "-$9,999,999,999,999,999.99")) == -999999999999999999LL);
-    /* money's extremes have 19 digits: beyond decimal(18,2) */
+    /* money's extremes have 19 digits: decimal(19,2) holds them */
     parquet_value pv;
     char err[256];
-    assert_int_equal(convert_typed(VALUE_MONEY, 790, -1, "-$92,233,720,368,547,758.08", &pv, err, sizeof err), -1);
-    assert_non_null(strstr(err, "range"));
-    assert_int_equal(convert_typed(VALUE_MONEY, 790, -1, "$92,233,720,368,547,758.07", &pv, err, sizeof err), -1);
+    assert_int_equal(convert_typed(VALUE_MONEY, 790, -1, "-$92,233,720,368,547,758.08", &pv, err, sizeof err), 0);
+    assert_true(dec(pv) == (i128)INT64_MIN);
+    assert_int_equal(convert_typed(VALUE_MONEY, 790, -1, "$92,233,720,368,547,758.07", &pv, err, sizeof err), 0);
+    assert_true(dec(pv) == (i128)INT64_MAX);
 
     /* into a wider decimal column: rescaled */
     column_def c = col_of(VALUE_MONEY, 790, -1);

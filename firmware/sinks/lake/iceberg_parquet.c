@@ -112,9 +112,121 @@ static int bound_put(iceberg_file_stats *st, iceberg_type t, const parquet_value
     return 0;
 }
 
-iceberg_file_stats *iceberg_file_stats_from_parquet(const parquet_schema *s, const parquet_file_info *info,
-                                                    char *err, size_t errlen)
+/* Length of the UTF-8 sequence starting with byte b (the writer checked the text is valid). */
+static size_t utf8_len(unsigned char b)
 {
+    return b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+}
+
+static size_t utf8_put(uint32_t cp, unsigned char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xC0 | cp >> 6);
+        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | cp >> 12);
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0 | cp >> 18);
+    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static uint32_t utf8_get(const unsigned char *p, size_t n)
+{
+    static const unsigned char lead_mask[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    uint32_t cp = p[0] & lead_mask[n];
+    for (size_t i = 1; i < n; i++)
+        cp = cp << 6 | (p[i] & 0x3F);
+    return cp;
+}
+
+/* Iceberg's truncate(n) metrics of a string or binary column: the lower bound is the first n
+ * characters (bytes), the upper bound the first n with the last one incremented (carrying to
+ * earlier ones), so that every value still lies within [lower, upper]. Values within n are
+ * kept whole. Writes into lo/hi (4 * n bytes each) and sets *has_upper: 0 when no upper bound
+ * exists (every kept character is the largest). */
+static void bounds_truncate(iceberg_type t, size_t n, const parquet_value *min, const parquet_value *max,
+                            parquet_value *lo, parquet_value *hi, unsigned char *lo_buf, unsigned char *hi_buf,
+                            bool *has_upper)
+{
+    *lo = *min;
+    *hi = *max;
+    *has_upper = true;
+    const unsigned char *a = min->v.bytes.ptr, *b = max->v.bytes.ptr;
+    size_t alen = min->v.bytes.len, blen = max->v.bytes.len;
+    if (t == ICEBERG_TYPE_BINARY) {
+        if (alen > n)
+            *lo = parquet_value_bytes(a, n);
+        if (blen <= n)
+            return;
+        memcpy(hi_buf, b, n);
+        size_t k = n;
+        while (k > 0 && hi_buf[k - 1] == 0xFF)
+            k--;
+        if (k == 0) {
+            *has_upper = false;
+            return;
+        }
+        hi_buf[k - 1]++;
+        *hi = parquet_value_bytes(hi_buf, k);
+        return;
+    }
+    /* strings: count characters */
+    size_t pos = 0, chars = 0;
+    while (pos < alen && chars < n) {
+        pos += utf8_len(a[pos]);
+        chars++;
+    }
+    if (pos < alen) {
+        memcpy(lo_buf, a, pos);
+        *lo = parquet_value_bytes(lo_buf, pos);
+    }
+    uint32_t cps[64];
+    size_t ncp = 0;
+    pos = 0;
+    while (pos < blen && ncp < n) {
+        size_t l = utf8_len(b[pos]);
+        cps[ncp++] = utf8_get(b + pos, l);
+        pos += l;
+    }
+    if (pos >= blen)
+        return;   /* kept whole */
+    while (ncp > 0) {
+        uint32_t next = cps[ncp - 1] + 1;
+        if (next >= 0xD800 && next <= 0xDFFF)
+            next = 0xE000;
+        if (next <= 0x10FFFF) {
+            cps[ncp - 1] = next;
+            break;
+        }
+        ncp--;
+    }
+    if (ncp == 0) {
+        *has_upper = false;
+        return;
+    }
+    size_t out = 0;
+    for (size_t i = 0; i < ncp; i++)
+        out += utf8_put(cps[i], hi_buf + out);
+    *hi = parquet_value_bytes(hi_buf, out);
+}
+
+iceberg_file_stats *iceberg_file_stats_from_parquet(const parquet_schema *s, const parquet_file_info *info,
+                                                    size_t truncate, char *err, size_t errlen)
+{
+    if (truncate > ICEBERG_METRICS_TRUNCATE_MAX)
+        truncate = ICEBERG_METRICS_TRUNCATE_MAX;
     if (info->ncolumns != s->ncolumns) {
         snprintf(err, errlen, "the file has %zu columns, the schema %zu", info->ncolumns, s->ncolumns);
         return NULL;
@@ -151,9 +263,15 @@ iceberg_file_stats *iceberg_file_stats_from_parquet(const parquet_schema *s, con
             c->nan_count = (int64_t)ci->nans;
         }
         if (ci->min.kind != PARQUET_VALUE_NULL && ci->max.kind != PARQUET_VALUE_NULL) {
-            c->has_lower = c->has_upper = true;
-            if (bound_put(st, t, &ci->min, &offs[2 * st->ncolumns], &c->lower_len, err, errlen) != 0 ||
-                bound_put(st, t, &ci->max, &offs[2 * st->ncolumns + 1], &c->upper_len, err, errlen) != 0)
+            parquet_value lo = ci->min, hi = ci->max;
+            unsigned char lo_buf[4 * ICEBERG_METRICS_TRUNCATE_MAX], hi_buf[4 * ICEBERG_METRICS_TRUNCATE_MAX];
+            bool upper = true;
+            if (truncate && (t == ICEBERG_TYPE_STRING || t == ICEBERG_TYPE_BINARY))
+                bounds_truncate(t, truncate, &ci->min, &ci->max, &lo, &hi, lo_buf, hi_buf, &upper);
+            c->has_lower = true;
+            c->has_upper = upper;
+            if (bound_put(st, t, &lo, &offs[2 * st->ncolumns], &c->lower_len, err, errlen) != 0 ||
+                (upper && bound_put(st, t, &hi, &offs[2 * st->ncolumns + 1], &c->upper_len, err, errlen) != 0))
                 goto fail;
         }
         st->ncolumns++;
@@ -163,10 +281,10 @@ iceberg_file_stats *iceberg_file_stats_from_parquet(const parquet_schema *s, con
     static const char empty[1];
     for (size_t i = 0; i < st->ncolumns; i++) {
         iceberg_column_stats *c = &st->columns[i];
-        if (c->has_lower) {
+        if (c->has_lower)
             c->lower = st->bounds.data ? st->bounds.data + offs[2 * i] : empty;
+        if (c->has_upper)
             c->upper = st->bounds.data ? st->bounds.data + offs[2 * i + 1] : empty;
-        }
     }
     free(offs);
     return st;

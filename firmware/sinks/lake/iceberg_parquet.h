@@ -31,10 +31,18 @@ typedef struct iceberg_file_stats {
     buf bounds;                      /* the bound bytes the columns point into */
 } iceberg_file_stats;
 
-/* The statistics of the file info describes, written with schema s (same column order). NULL
- * with the reason in err (a column count or field id that does not match, a bad bound). */
+/* Iceberg's default metrics mode for data files, truncate(16): string and binary bounds keep 16
+ * characters (bytes), the upper one rounded up. Position-delete files keep full bounds (0). */
+#define ICEBERG_METRICS_TRUNCATE_DEFAULT 16
+#define ICEBERG_METRICS_TRUNCATE_MAX 64
+
+/* The statistics of the file info describes, written with schema s (same column order);
+ * truncate: 0 for full bounds, else string and binary bounds truncated to that many characters
+ * (bytes; at most ICEBERG_METRICS_TRUNCATE_MAX), the upper bound rounded up or left out when it
+ * cannot be. NULL with the reason in err (a column count or field id that does not match, a bad
+ * bound). */
 iceberg_file_stats *iceberg_file_stats_from_parquet(const parquet_schema *s, const parquet_file_info *info,
-                                                    char *err, size_t errlen);
+                                                    size_t truncate, char *err, size_t errlen);
 
 void iceberg_file_stats_destroy(iceberg_file_stats *st);   /* accepts NULL */
 

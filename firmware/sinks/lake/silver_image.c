@@ -30,7 +30,6 @@
 #define MIN_COLUMN_BYTES 3   /* empty name length, kind, state */
 #define STACK_COLUMNS 64
 
-
 static bool kind_valid(unsigned k)
 {
     return k <= VALUE_ARRAY;

@@ -364,15 +364,17 @@ static int st_files_grow(silver_table *t)
     return 0;
 }
 
-/* Finish a written Parquet file into f (keeping its spool file for the upload). */
-static int st_file_finish(parquet_writer *w, const parquet_schema *s, st_file *f, char *err, size_t errlen)
+/* Finish a written Parquet file into f (keeping its spool file for the upload); truncate: its
+ * string bounds (iceberg_parquet.h). */
+static int st_file_finish(parquet_writer *w, const parquet_schema *s, size_t truncate, st_file *f, char *err,
+                          size_t errlen)
 {
     parquet_file_info info;
     if (parquet_writer_close(w, &info, err, errlen) != 0)
         return -1;
     f->rows = (int64_t)info.rows;
     f->size = (int64_t)info.bytes;
-    return (f->stats = iceberg_file_stats_from_parquet(s, &info, err, errlen)) ? 0 : -1;
+    return (f->stats = iceberg_file_stats_from_parquet(s, &info, truncate, err, errlen)) ? 0 : -1;
 }
 
 /* Close the open data file into the batch's list (uploaded at commit). */
@@ -386,7 +388,7 @@ static int st_data_close(silver_table *t, char *err, size_t errlen)
     memset(f, 0, sizeof *f);
     f->fd = -1;
     parquet_schema s = {t->columns, t->o.ncolumns};
-    if (st_file_finish(t->w, &s, f, err, errlen) < 0) {
+    if (st_file_finish(t->w, &s, ICEBERG_METRICS_TRUNCATE_DEFAULT, f, err, errlen) < 0) {
         st_file_clear(f);
         return -1;
     }
@@ -522,7 +524,7 @@ static int st_deletes_write(silver_table *t, char *err, size_t errlen)
         if (parquet_writer_write_row(w, v, err, errlen) != 0)
             goto out;
     }
-    rc = st_file_finish(w, &s, &t->delfile, err, errlen);
+    rc = st_file_finish(w, &s, 0, &t->delfile, err, errlen);   /* full file_path bounds, as readers expect */
 out:
     if (rc < 0) {
         st_file_clear(&t->delfile);

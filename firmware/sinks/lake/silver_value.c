@@ -13,11 +13,10 @@ __extension__ typedef __int128 i128;
 __extension__ typedef unsigned __int128 u128;
 
 #define OID_OID 26
-#define MONEY_PRECISION 18
+#define MONEY_PRECISION 19   /* every int64 amount of cents */
 #define MONEY_SCALE 2
 #define DECIMAL_MAX_PRECISION 38
 #define EXPONENT_CLAMP INT64_C(1000000000000000)   /* exponents beyond this saturate */
-
 
 static const char *col_name(const column_def *c)
 {

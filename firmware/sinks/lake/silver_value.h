@@ -16,7 +16,7 @@
  *   NUMERIC(p,s), s < 0 (PG 15)     decimal(p-s,0) if <= 38  as above
  *   NUMERIC otherwise (no typmod,   string                   PostgreSQL's text
  *     or too wide for 38 digits)
- *   MONEY                           decimal(18,2)            i (cents)
+ *   MONEY                           decimal(19,2)            i (cents)
  *   BYTES                           binary                   s/len (the decoded bytes)
  *   UUID                            uuid                     the 16 bytes
  *   DATE                            date                     i (days); +-infinity: null (1)
@@ -52,8 +52,8 @@ int silver_value_column_type(const column_def *c, parquet_column_def *out, char 
  * column type pc (normally the one chosen above). Byte values point into v or into scratch.
  * Returns 0 (exact), 1 (the value has no representation in the column type and is written as
  * null: NaN/+-Infinity numeric in a decimal column, +-infinity date/timestamp), or -1 with err (a
- * value the type cannot take, e.g. numeric text that does not fit the decimal, money beyond
- * decimal(18,2), a value without the text its column type needs). VALUE_UNAVAILABLE is an error
+ * value the type cannot take, e.g. numeric text that does not fit the decimal, money in a
+ * narrower decimal, a value without the text its column type needs). VALUE_UNAVAILABLE is an error
  * (-1): the caller fills those first. */
 int silver_value_to_parquet(const column_def *c, const parquet_column_def *pc, const value *v, parquet_value *out,
                             arena *scratch, char *err, size_t errlen);
