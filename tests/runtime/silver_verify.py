@@ -2,9 +2,9 @@
 """silver_verify: checks the silver tables of the lake_silver test against PostgreSQL and an SCD2
 computed here, independently of Sluice, from what PostgreSQL committed.
 
-  silver_verify.py DIR
+  silver_verify.py DIR [TABLES]
 
-DIR holds, per table T in acct and line:
+TABLES: the tables to check, comma-separated (default "acct,line"). DIR holds, per table T:
   T.current.json  T.history.json   icebird's reading of the silver tables ({"rows": [...]})
   T.pg.json                        SELECT * from PostgreSQL at the end (json_agg of the rows)
   T.initial.json                   the rows that existed when the capture's snapshot read them
@@ -186,9 +186,14 @@ def load(name):
     return json.load(open(f"{DIR}/{name}"))
 
 
+CHECK = sys.argv[2].split(",") if len(sys.argv) > 2 else list(TABLES)
+unknown = [t for t in CHECK if t not in TABLES]
+if unknown:
+    sys.exit(f"silver_verify: unknown table(s) {unknown}: known are {list(TABLES)}")
+
 oracle = [json.loads(l) for l in open(f"{DIR}/oracle.jsonl")]
 fails = []
-for table in TABLES:
+for table in CHECK:
     current = [norm_row(table, r) for r in load(f"{table}.current.json")["rows"]]
     pg = [norm_row(table, r) for r in (load(f"{table}.pg.json") or [])]
     nkey = len(TABLES[table]["key"])
