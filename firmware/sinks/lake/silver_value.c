@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/errbuf.h"
+#include "encode/pg_text.h"
 
 __extension__ typedef __int128 i128;
 __extension__ typedef unsigned __int128 u128;
@@ -266,6 +268,48 @@ static bool is_infinity(int64_t x)
     return x == INT64_MIN || x == INT64_MAX;
 }
 
+/* PostgreSQL's text of a value that carries none (a rule set it from a number), for the kinds
+ * whose typed form determines it; copied into scratch. */
+static int text_from_typed(const column_def *c, const value *v, parquet_value *out, arena *scratch, char *err,
+                           size_t errlen)
+{
+    buf t = BUF_INIT;
+    const char *why = NULL;
+    switch ((value_kind)c->kind) {
+    case VALUE_BOOL: buf_append(&t, v->v.b ? "true" : "false", v->v.b ? 4 : 5); break;
+    case VALUE_INT16:
+    case VALUE_INT32:
+    case VALUE_INT64: buf_printf(&t, "%lld", (long long)v->v.i); break;
+    case VALUE_FLOAT32:
+    case VALUE_FLOAT64: pg_text_float(&t, v->v.f, c->kind == VALUE_FLOAT32); break;
+    case VALUE_MONEY: pg_text_money(&t, v->v.i); break;
+    case VALUE_DATE:
+        if (v->v.i == INT64_MAX || v->v.i == INT64_MIN)
+            buf_printf(&t, "%sinfinity", v->v.i == INT64_MIN ? "-" : "");
+        else
+            pg_text_date(&t, v->v.i);
+        break;
+    case VALUE_TIME: pg_text_time(&t, v->v.i); break;
+    case VALUE_TIMETZ:
+        pg_text_time(&t, v->v.i);
+        pg_text_offset(&t, v->tz_offset);
+        break;
+    case VALUE_TIMESTAMP: pg_text_timestamp(&t, v->v.i, 0); break;
+    case VALUE_TIMESTAMPTZ: pg_text_timestamp(&t, v->v.i, 1); break;
+    case VALUE_INTERVAL: pg_text_interval(&t, v->v.interval.months, v->v.interval.days, v->v.interval.us); break;
+    default: why = "no text to write"; break;
+    }
+    if (why) {
+        buf_free(&t);
+        return err_setf(err, errlen, "column %s: a %s value without PostgreSQL's text cannot be written as string",
+                        col_name(c), value_kind_name(c->kind));
+    }
+    char *copy = arena_strndup(scratch, t.data ? t.data : "", t.len);
+    *out = parquet_value_bytes(copy, t.len);
+    buf_free(&t);
+    return 0;
+}
+
 int silver_value_to_parquet(const column_def *c, const parquet_column_def *pc, const value *v, parquet_value *out,
                             arena *scratch, char *err, size_t errlen)
 {
@@ -319,10 +363,7 @@ int silver_value_to_parquet(const column_def *c, const parquet_column_def *pc, c
         if (k == VALUE_BYTES)
             return mismatch(c, pc, err, errlen);
         if (!v->s)
-            return err_setf(err, errlen,
-                            "column %s: a %s value without PostgreSQL's text (set by a rule?) cannot be written as "
-                            "string",
-                            col_name(c), value_kind_name(k));
+            return text_from_typed(c, v, out, scratch, err, errlen);
         *out = parquet_value_bytes(v->s, v->len);
         return 0;
     case PARQUET_TYPE_BINARY:

@@ -31,8 +31,8 @@
  * wider type (Iceberg's promotions: int -> long, float -> double, a decimal of larger precision)
  * still takes the values of the narrower source type; a string column takes any value with text.
  * A value that needs its text for the column type but has none (a rule that set an interval
- * column from an integer: rules_value.c) is an error: there is no PostgreSQL text formatter for
- * those kinds to make it from the typed value.
+ * column from an integer: rules_value.c) gets the text PostgreSQL would print for the typed value
+ * (encode/pg_text.h); kinds whose text the typed value does not determine are an error.
  * Ownership: nothing is kept; byte values point into the value or into scratch. */
 #ifndef SLUICE_SINKS_LAKE_SILVER_VALUE_H
 #define SLUICE_SINKS_LAKE_SILVER_VALUE_H
