@@ -14,6 +14,7 @@
 
 #include "capture/pg_types.h"
 #include "core/errbuf.h"
+#include "encode/debezium_internal.h"
 #include "encode/debezium_json.h"
 #include "encode/pg_text.h"
 
@@ -395,43 +396,15 @@ static int decimal_read(const json_t *j, dbzd_scratch *s, arena *a, int *neg, co
     return twos_to_decimal(b, n, &s->digits, neg, why);
 }
 
-/* BigDecimal.toString text ("-1.50", "1E-7", "1.2E+3") into sign, digits (in s->elem), scale. */
+/* BigDecimal.toString text ("-1.50", "1E-7", "1.2E+3") into sign, digits (in s->digits), scale:
+ * the encoder's own parser (debezium_internal.h). */
 static int decimal_text_read(const char *t, size_t len, dbzd_scratch *s, int *neg, int32_t *scale)
 {
-    const char *p = t, *end = t + len;
-    int64_t sc = 0;
-    int any = 0;
-    buf *dg = &s->digits;
-    buf_reset(dg);
-    *neg = 0;
-    if (p < end && (*p == '-' || *p == '+'))
-        *neg = *p++ == '-';
-    for (; p < end && *p >= '0' && *p <= '9'; p++, any = 1)
-        if (dg->len || *p != '0')
-            buf_append(dg, p, 1);
-    if (p < end && *p == '.')
-        for (p++; p < end && *p >= '0' && *p <= '9'; p++, any = 1, sc++)
-            if (dg->len || *p != '0')
-                buf_append(dg, p, 1);
-    if (!any)
+    dbz_decimal d;
+    if (dbz_decimal_parse(t, len, &s->digits, &d) < 0)
         return -1;
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        int eneg = 0;
-        int64_t ex = 0;
-        if (++p < end && (*p == '-' || *p == '+'))
-            eneg = *p++ == '-';
-        if (p == end)
-            return -1;
-        for (; p < end && *p >= '0' && *p <= '9'; p++)
-            if ((ex = ex * 10 + (*p - '0')) > 1000000)
-                return -1;
-        sc += eneg ? ex : -ex;
-    }
-    if (p != end || sc > INT32_MAX || sc < INT32_MIN)
-        return -1;
-    if (!dg->len)
-        buf_append(dg, "0", 1);
-    *scale = (int32_t)sc;
+    *neg = d.neg;
+    *scale = d.scale;
     return 0;
 }
 
