@@ -43,35 +43,24 @@ static char *schema_strdup(const char *s)
     return strdup(s ? s : "");
 }
 
-/* Deep copy of def with the given version; NULL on out-of-memory. */
-static table_def *table_def_copy(const table_def *def, uint32_t version)
+/* Deep copy of def (table_def_copy) with the given version and empty strings for missing names;
+ * NULL on out-of-memory. */
+static table_def *schema_def_copy(const table_def *def, uint32_t version)
 {
-    table_def *t = calloc(1, sizeof *t);
+    table_def *t = table_def_copy(def);
     if (!t)
         return NULL;
-    t->oid = def->oid;
-    t->replica_identity = def->replica_identity;
     t->version = version;
-    t->schema = schema_strdup(def->schema);
-    t->name = schema_strdup(def->name);
-    t->cols = calloc(def->ncols > 0 ? (size_t)def->ncols : 1, sizeof *t->cols);
-    if (!t->schema || !t->name || !t->cols) {
+    int oom = (!t->schema && !(t->schema = schema_strdup(NULL))) || (!t->name && !(t->name = schema_strdup(NULL)));
+    for (int i = 0; i < t->ncols; i++) {
+        column_def *c = &t->cols[i];
+        oom |= (!c->name && !(c->name = schema_strdup(NULL))) ||
+               (!c->type_name && !(c->type_name = schema_strdup(NULL)));
+    }
+    if (oom) {
         table_def_free(t);
         return NULL;
     }
-    for (int i = 0; i < def->ncols; i++) {
-        column_def *c = &t->cols[i];
-        *c = def->cols[i];
-        c->name = schema_strdup(def->cols[i].name);
-        c->type_name = schema_strdup(def->cols[i].type_name);
-        c->enum_labels = def->cols[i].enum_labels ? strdup(def->cols[i].enum_labels) : NULL;
-        t->ncols = i + 1;
-        if (!c->name || !c->type_name || (def->cols[i].enum_labels && !c->enum_labels)) {
-            table_def_free(t);
-            return NULL;
-        }
-    }
-    t->ncols = def->ncols;
     return t;
 }
 
@@ -345,7 +334,7 @@ const table_def *pg_schema_update(pg_schema *s, const table_def *def, uint64_t l
     } else {
         version = 1;
     }
-    if (!(made = table_def_copy(def, version))) {
+    if (!(made = schema_def_copy(def, version))) {
         schema_fail(err, errlen, "out of memory copying table %u", def->oid);
         return NULL;
     }

@@ -138,42 +138,6 @@ static int def_equal(const table_def *a, const table_def *b)
     return 1;
 }
 
-static char *dup_or_null(const char *s, int *oom)
-{
-    if (!s)
-        return NULL;
-    char *c = strdup(s);
-    *oom |= !c;
-    return c;
-}
-
-/* A heap copy of the arena-built t (NULL when out of memory). */
-static table_def *def_copy(const table_def *t)
-{
-    int oom = 0;
-    table_def *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    *c = *t;
-    c->schema = c->name = NULL;
-    c->cols = t->ncols ? calloc((size_t)t->ncols, sizeof *c->cols) : NULL;
-    c->ncols = c->cols ? t->ncols : 0;
-    oom = t->ncols && !c->cols;
-    c->schema = dup_or_null(t->schema, &oom);
-    c->name = dup_or_null(t->name, &oom);
-    for (int i = 0; i < c->ncols; i++) {
-        c->cols[i] = t->cols[i];
-        c->cols[i].name = dup_or_null(t->cols[i].name, &oom);
-        c->cols[i].type_name = dup_or_null(t->cols[i].type_name, &oom);
-        c->cols[i].enum_labels = dup_or_null(t->cols[i].enum_labels, &oom);
-    }
-    if (oom) {
-        table_def_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static void slot_put(table_def **slots, uint64_t *hashes, size_t cap, table_def *t, uint64_t h)
 {
     size_t i = (size_t)h & (cap - 1);
@@ -218,7 +182,7 @@ static const table_def *def_get(debezium_decoder *d, table_def *t, char *err, si
             d->slots[i]->version >= version)
             version = d->slots[i]->version + 1;
     t->version = version;
-    table_def *c = def_copy(t);
+    table_def *c = table_def_copy(t);
     if (!c) {
         err_setf(err, errlen, "out of memory");
         return NULL;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void table_def_free(table_def *t)
 {
@@ -18,6 +19,40 @@ void table_def_free(table_def *t)
     free(t->schema);
     free(t->name);
     free(t);
+}
+
+static char *copy_str(const char *s, int *oom)
+{
+    if (!s)
+        return NULL;
+    char *c = strdup(s);
+    *oom |= !c;
+    return c;
+}
+
+table_def *table_def_copy(const table_def *t)
+{
+    int oom = 0;
+    table_def *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *t;
+    c->cols = t->ncols > 0 ? calloc((size_t)t->ncols, sizeof *c->cols) : NULL;
+    c->ncols = c->cols ? t->ncols : 0;
+    oom = t->ncols > 0 && !c->cols;
+    c->schema = copy_str(t->schema, &oom);
+    c->name = copy_str(t->name, &oom);
+    for (int i = 0; i < c->ncols; i++) {
+        c->cols[i] = t->cols[i];
+        c->cols[i].name = copy_str(t->cols[i].name, &oom);
+        c->cols[i].type_name = copy_str(t->cols[i].type_name, &oom);
+        c->cols[i].enum_labels = copy_str(t->cols[i].enum_labels, &oom);
+    }
+    if (oom) {
+        table_def_free(c);
+        return NULL;
+    }
+    return c;
 }
 
 void lsn_format(uint64_t lsn, char out[18])

@@ -129,6 +129,10 @@ typedef struct event {
  * column names, type names, enum labels). Accepts NULL. */
 void table_def_free(table_def *t);
 
+/* A heap copy of t: the struct, its columns and every string (NULL strings stay NULL), to be
+ * freed with table_def_free. NULL when out of memory. */
+table_def *table_def_copy(const table_def *t);
+
 /* A kind's name for messages: the PostgreSQL type it stands for ("int4", "timestamptz", "bytea",
  * "inet", "array"), "unknown" outside the enum. */
 const char *value_kind_name(value_kind k);

@@ -35,6 +35,7 @@ struct silver_pair {
     char *ns, *name;
     table_def *def;              /* a copy of the source columns the tables follow */
     int *pk;                     /* source indexes of the primary-key columns */
+    int *pk_col;                 /* their columns in the current table (cur_l) */
     int npk;
     silver_layout cur_l, hist_l; /* the tables' columns */
     silver_table *cur, *hist;
@@ -70,36 +71,6 @@ int silver_pair_keyless(const table_def *def)
     return 1;
 }
 
-static table_def *sp_def_copy(const table_def *d)
-{
-    table_def *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    *c = *d;
-    c->schema = strdup(d->schema ? d->schema : "");
-    c->name = strdup(d->name ? d->name : "");
-    c->cols = calloc((size_t)d->ncols + 1, sizeof *c->cols);
-    if (!c->schema || !c->name || !c->cols) {
-        c->ncols = 0;
-        table_def_free(c);
-        return NULL;
-    }
-    for (int i = 0; i < d->ncols; i++) {
-        const column_def *s = &d->cols[i];
-        column_def *t = &c->cols[i];
-        *t = *s;
-        t->name = strdup(s->name);
-        t->type_name = s->type_name ? strdup(s->type_name) : NULL;
-        t->enum_labels = s->enum_labels ? strdup(s->enum_labels) : NULL;
-        if (!t->name || (s->type_name && !t->type_name) || (s->enum_labels && !t->enum_labels)) {
-            c->ncols = i + 1;
-            table_def_free(c);
-            return NULL;
-        }
-    }
-    return c;
-}
-
 /* Same columns as far as the tables are concerned (names, kinds, type modifiers, keys)? */
 static int sp_same_shape(const table_def *a, const table_def *b)
 {
@@ -113,16 +84,24 @@ static int sp_same_shape(const table_def *a, const table_def *b)
     return 1;
 }
 
-/* The primary-key columns of p->def. */
+/* The primary-key columns of p->def and where they are in the current table (once its layout
+ * is built), so that keying a change looks nothing up. */
 static int sp_keys_find(silver_pair *p, char *err, size_t errlen)
 {
     free(p->pk);
+    free(p->pk_col);
     p->npk = 0;
-    if (!(p->pk = calloc((size_t)p->def->ncols + 1, sizeof *p->pk)))
+    p->pk_col = NULL;
+    if (!(p->pk = calloc((size_t)p->def->ncols + 1, sizeof *p->pk)) ||
+        !(p->pk_col = calloc((size_t)p->def->ncols + 1, sizeof *p->pk_col)))
         return err_setf(err, errlen, "out of memory");
     for (int i = 0; i < p->def->ncols; i++)
         if (p->def->cols[i].is_pk)
             p->pk[p->npk++] = i;
+    for (int k = 0; k < p->npk; k++)
+        if ((p->pk_col[k] = silver_layout_column_of(&p->cur_l, p->pk[k])) < 0)
+            return err_setf(err, errlen, "%s.%s: key column %s is not in the table", p->ns, p->name,
+                            p->def->cols[p->pk[k]].name);
     return 0;
 }
 
@@ -232,7 +211,7 @@ static silver_table *sp_table_open(silver_pair *p, int history, int64_t now_ms, 
 /* (Re)open both tables for the columns of def. */
 static int sp_tables_open(silver_pair *p, const table_def *def, int64_t now_ms, char *err, size_t errlen)
 {
-    table_def *copy = sp_def_copy(def);
+    table_def *copy = table_def_copy(def);
     if (!copy)
         return err_setf(err, errlen, "out of memory");
     table_def_free(p->def);
@@ -240,7 +219,7 @@ static int sp_tables_open(silver_pair *p, const table_def *def, int64_t now_ms, 
     silver_table_destroy(p->cur);
     silver_table_destroy(p->hist);
     p->cur = p->hist = NULL;
-    if (sp_keys_find(p, err, errlen) < 0 || !(p->cur = sp_table_open(p, 0, now_ms, err, errlen)) ||
+    if (!(p->cur = sp_table_open(p, 0, now_ms, err, errlen)) || sp_keys_find(p, err, errlen) < 0 ||
         (p->e.history && !(p->hist = sp_table_open(p, 1, now_ms, err, errlen))))
         return -1;
     /* The later of the two watermarks: changes before it are in both tables. */
@@ -260,6 +239,7 @@ void silver_pair_destroy(silver_pair *p)
     silver_layout_free(&p->hist_l);
     table_def_free(p->def);
     free(p->pk);
+    free(p->pk_col);
     arena_destroy(p->scratch);
     buf_free(&p->key);
     buf_free(&p->old_key);
@@ -324,17 +304,15 @@ static int sp_key(silver_pair *p, const value *vals, buf *out, char *err, size_t
 {
     buf_reset(out);
     for (int k = 0; k < p->npk; k++) {
-        int i = p->pk[k], col = silver_layout_column_of(&p->cur_l, i);
+        int i = p->pk[k];
         parquet_value v;
         if (vals[i].state != VALUE_PRESENT)
             return err_setf(err, errlen, "%s.%s: primary-key column %s has no value", p->ns, p->name,
                             p->def->cols[i].name);
-        if (col < 0 || silver_value_to_parquet(&p->def->cols[i], &p->cur_l.columns[col], &vals[i], &v, p->scratch, err,
-                                               errlen) != 0)
-            return col < 0 ? err_setf(err, errlen, "%s.%s: key column %s is not in the table", p->ns, p->name,
-                                      p->def->cols[i].name)
-                           : err_setf(err, errlen, "%s.%s: key column %s has no representable value", p->ns,
-                                      p->name, p->def->cols[i].name);
+        if (silver_value_to_parquet(&p->def->cols[i], &p->cur_l.columns[p->pk_col[k]], &vals[i], &v, p->scratch, err,
+                                    errlen) != 0)
+            return err_setf(err, errlen, "%s.%s: key column %s has no representable value", p->ns, p->name,
+                            p->def->cols[i].name);
         if (v.kind == PARQUET_VALUE_INT32)
             v = parquet_value_int64(v.v.i32);
         else if (v.kind == PARQUET_VALUE_FLOAT)
@@ -529,6 +507,15 @@ typedef struct sp_change {
     int key_changed;
 } sp_change;
 
+/* Do vals equal the live row's image? 1 (a snapshot read of it then changes nothing), 0, -1. */
+static int sp_image_same(silver_pair *p, const value *vals, const sp_prior *prior, char *err, size_t errlen)
+{
+    buf_reset(&p->image);
+    if (silver_image_encode(p->def, vals, &p->image, err, errlen) != 0)
+        return -1;
+    return p->image.len == prior->image_len && memcmp(p->image.data, prior->image, prior->image_len) == 0;
+}
+
 /* A create, read or update of the current table. */
 static int sp_current_upsert(silver_pair *p, const sp_change *c, char *err, size_t errlen)
 {
@@ -545,11 +532,9 @@ static int sp_current_upsert(silver_pair *p, const sp_change *c, char *err, size
         if (sp_find(p, p->cur, &p->key, &other, err, errlen) < 0 || sp_delete(p, p->cur, &other, err, errlen) < 0)
             return -1;
     } else if (c->ev->op == EVENT_READ && prior.found) {
-        buf_reset(&p->image);   /* a snapshot read of an unchanged row changes nothing */
-        if (silver_image_encode(p->def, vals, &p->image, err, errlen) != 0)
-            return -1;
-        if (p->image.len == prior.image_len && memcmp(p->image.data, prior.image, prior.image_len) == 0)
-            return 0;
+        int same = sp_image_same(p, vals, &prior, err, errlen);
+        if (same != 0)
+            return same < 0 ? -1 : 0;
     }
     int64_t file, pos;
     if (sp_delete(p, p->cur, &prior, err, errlen) < 0 ||
@@ -579,11 +564,9 @@ static int sp_history_upsert(silver_pair *p, const sp_change *c, char *err, size
             return -1;
         ver.op = 'c';
     } else if (c->ev->op == EVENT_READ && prior.found) {
-        buf_reset(&p->image);
-        if (silver_image_encode(p->def, vals, &p->image, err, errlen) != 0)
-            return -1;
-        if (p->image.len == prior.image_len && memcmp(p->image.data, prior.image, prior.image_len) == 0)
-            return 0;
+        int same = sp_image_same(p, vals, &prior, err, errlen);
+        if (same != 0)
+            return same < 0 ? -1 : 0;
     }
     int64_t file, pos;
     if (sp_history_close(p, &prior, c->ts, NULL, err, errlen) < 0 ||
@@ -696,7 +679,8 @@ int silver_pair_change(silver_pair *p, const event *ev, bronze_pos pos, int64_t 
     case EVENT_DELETE:
         if (!ev->before || sp_key(p, ev->before, &p->key, err, errlen) < 0)
             return ev->before ? -1 : err_setf(err, errlen, "%s.%s: a delete without its key", p->ns, p->name);
-        rc = (do_cur ? sp_remove(p, p->cur, &c, err, errlen) : 0) || (do_hist ? sp_remove(p, p->hist, &c, err, errlen) : 0);
+        rc = (do_cur ? sp_remove(p, p->cur, &c, err, errlen) : 0) ||
+             (do_hist ? sp_remove(p, p->hist, &c, err, errlen) : 0);
         break;
     case EVENT_TRUNCATE:
         rc = (do_cur ? sp_truncate_table(p, p->cur, &c, err, errlen) : 0) ||
