@@ -23,6 +23,7 @@
 #include "sinks/kafka/kafka_browser.h"
 #include "rules/rules_sample.h"
 #include "sinks/lake/bronze_consumer.h"
+#include "sinks/lake/silver_consumer.h"
 #include "store/config_file.h"
 #include "store/sessions.h"
 #include "store/users.h"
@@ -46,6 +47,7 @@ struct sluice_daemon {
     kafka_browser *kafka_browser;   /* the console's message browser; NULL when Kafka is off */
     kafka_embedded *kafka_embedded;  /* kafka.brokers = embedded: lives as long as the daemon */
     bronze_consumer *bronze_kafka;   /* bronze from Kafka (bronze.kafka_topics); NULL when off */
+    silver_consumer *silver_kafka;   /* silver from Kafka (silver.kafka_topics); NULL when off */
     rules_sample *rules_sample;      /* recent events: the pipeline records, the console's dry runs read */
     int pipe_rd, pipe_wr;
     time_t started;
@@ -333,6 +335,10 @@ int daemon_run(sluice_daemon *d)
                                             d->health, err, sizeof err);
     if (!d->bronze_kafka && err[0])
         log_error("bronze_kafka", "cannot start the Kafka-to-bronze consumer: %s", err);
+    d->silver_kafka = silver_consumer_start(d->config, d->state_dir, d->store, daemon_kafka_bootstrap(d),
+                                            d->metrics, d->health, err, sizeof err);
+    if (!d->silver_kafka && err[0])
+        log_error("silver_kafka", "cannot start the Kafka-to-silver consumer: %s", err);
 
     loop_fd_add(d->loop, d->pipe_rd, daemon_on_signal, d);
     loop_timer_add(d->loop, 1000, daemon_on_second, d);
@@ -340,6 +346,8 @@ int daemon_run(sluice_daemon *d)
     daemon_on_second(d->loop, d, 0);
     int rc = loop_run(d->loop) < 0 ? 1 : 0;
 
+    silver_consumer_destroy(d->silver_kafka);
+    d->silver_kafka = NULL;
     bronze_consumer_destroy(d->bronze_kafka);
     d->bronze_kafka = NULL;
     pipeline_stop(d->pipeline);
@@ -356,6 +364,7 @@ void daemon_destroy(sluice_daemon *d)
 {
     if (!d)
         return;
+    silver_consumer_destroy(d->silver_kafka);
     bronze_consumer_destroy(d->bronze_kafka);
     pipeline_stop(d->pipeline);
     api_server_stop(d->api);

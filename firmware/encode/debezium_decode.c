@@ -633,8 +633,28 @@ static int source_read(const json_t *payload, arena *a, event *out, char *err, s
 }
 
 /* The change event of a parsed value (and key); 1, 0 to skip, -1. */
-static int decode_parsed(debezium_decoder *d, const json_t *kj, const json_t *vj, arena *a, event *out, char *err,
-                         size_t errlen)
+/* A key-only image of def from a key's payload: the key columns' values, the others unavailable. */
+static int key_image(debezium_decoder *d, const table_def *def, const dbzd_column *cc, const json_t *kpayload,
+                     const char *what, arena *a, value **out, char *err, size_t errlen)
+{
+    value *row = arena_alloc(a, (size_t)(def->ncols ? def->ncols : 1) * sizeof *row);
+    for (int i = 0; i < def->ncols; i++) {
+        memset(&row[i], 0, sizeof row[i]);
+        row[i].state = VALUE_UNAVAILABLE;
+        if (def->cols[i].is_pk) {
+            const json_t *v = json_object_get(kpayload, def->cols[i].name);
+            if (!v)
+                return err_setf(err, errlen, "the %s's payload has no field %s", what, def->cols[i].name);
+            if (dbzd_value_read(&cc[i], def->cols[i].name, v, &d->scratch, a, &row[i], err, errlen) < 0)
+                return -1;
+        }
+    }
+    *out = row;
+    return 0;
+}
+
+static int decode_parsed(debezium_decoder *d, const json_t *kj, const json_t *vj, const json_t *okj,
+                         const value **old_key, arena *a, event *out, char *err, size_t errlen)
 {
     const json_t *vschema, *payload, *kschema = NULL, *kpayload = NULL;
     if (unwrap(vj, "value", &vschema, &payload, err, errlen) < 0)
@@ -718,19 +738,21 @@ static int decode_parsed(debezium_decoder *d, const json_t *kj, const json_t *vj
         out->before_key_only = (uint8_t)key_only(def, before);
     if (!before && out->op == EVENT_DELETE && json_is_object(kpayload)) {
         /* no before image (REPLICA IDENTITY NOTHING): the key from the record key */
-        before = arena_alloc(a, (size_t)(def->ncols ? def->ncols : 1) * sizeof *before);
-        for (int i = 0; i < def->ncols; i++) {
-            memset(&before[i], 0, sizeof before[i]);
-            before[i].state = VALUE_UNAVAILABLE;
-            if (def->cols[i].is_pk) {
-                const json_t *v = json_object_get(kpayload, def->cols[i].name);
-                if (!v)
-                    return err_setf(err, errlen, "the key's payload has no field %s", def->cols[i].name);
-                if (dbzd_value_read(&cc[i], def->cols[i].name, v, &d->scratch, a, &before[i], err, errlen) < 0)
-                    return -1;
-            }
-        }
+        if (key_image(d, def, cc, kpayload, "key", a, &before, err, errlen) < 0)
+            return -1;
         out->before_key_only = 1;
+    }
+    if (out->op == EVENT_CREATE && okj) {
+        /* the new key's half of a key change: the old key it came from */
+        const json_t *oschema, *opayload;
+        value *ok;
+        if (unwrap(okj, "old key", &oschema, &opayload, err, errlen) < 0)
+            return -1;
+        if (!json_is_object(opayload))
+            return err_setf(err, errlen, "the old key's payload is not an object");
+        if (key_image(d, def, cc, opayload, "old key", a, &ok, err, errlen) < 0)
+            return -1;
+        *old_key = ok;
     }
     if ((out->op == EVENT_CREATE || out->op == EVENT_READ || out->op == EVENT_UPDATE) && !after)
         return err_setf(err, errlen, "a '%c' event without an after image", op[0]);
@@ -739,23 +761,35 @@ static int decode_parsed(debezium_decoder *d, const json_t *kj, const json_t *vj
     return source_read(payload, a, out, err, errlen) < 0 ? -1 : 1;
 }
 
-int debezium_decoder_decode(debezium_decoder *d, const void *key, size_t keylen, const void *val, size_t vallen,
-                            arena *a, event *out, char *err, size_t errlen)
+int debezium_decoder_decode_record(debezium_decoder *d, debezium_record *r, arena *a, event *out, char *err,
+                                   size_t errlen)
 {
-    json_t *vj = NULL, *kj = NULL;
+    json_t *vj = NULL, *kj = NULL, *okj = NULL;
     int rc;
     memset(out, 0, sizeof *out);
-    if (load_json(val, vallen, "value", &vj, err, errlen) < 0)
+    r->old_key_image = NULL;
+    if (load_json(r->value, r->value_len, "value", &vj, err, errlen) < 0)
         return -1;
     if (!vj)
         return 0;   /* a tombstone */
-    if (load_json(key, keylen, "key", &kj, err, errlen) < 0)
+    if (load_json(r->key, r->key_len, "key", &kj, err, errlen) < 0 ||
+        (r->oldkey && load_json(r->oldkey, r->oldkey_len, "old key", &okj, err, errlen) < 0))
         rc = -1;
     else
-        rc = decode_parsed(d, kj, vj, a, out, err, errlen);
+        rc = decode_parsed(d, kj, vj, okj, &r->old_key_image, a, out, err, errlen);
+    json_decref(okj);
     json_decref(kj);
     json_decref(vj);
-    if (rc <= 0)
+    if (rc <= 0) {
         memset(out, 0, sizeof *out);
+        r->old_key_image = NULL;
+    }
     return rc;
+}
+
+int debezium_decoder_decode(debezium_decoder *d, const void *key, size_t keylen, const void *val, size_t vallen,
+                            arena *a, event *out, char *err, size_t errlen)
+{
+    debezium_record r = {.key = key, .key_len = keylen, .value = val, .value_len = vallen};
+    return debezium_decoder_decode_record(d, &r, a, out, err, errlen);
 }

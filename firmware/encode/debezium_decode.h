@@ -122,6 +122,27 @@ size_t debezium_decoder_table_count(const debezium_decoder *d);
 int debezium_decoder_decode(debezium_decoder *d, const void *key, size_t keylen, const void *val, size_t vallen,
                             arena *a, event *out, char *err, size_t errlen);
 
+/* A record, with the header of a primary-key change. Debezium emits a key change as a delete of
+ * the old key whose record carries the header __debezium.newkey, a tombstone, and a create of
+ * the new key carrying __debezium.oldkey (the old key, as the record key is written); with
+ * several partitions the two halves may arrive in either order. */
+typedef struct debezium_record {
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    const void *oldkey;          /* the __debezium.oldkey header's value, or NULL */
+    size_t oldkey_len;
+    const value *old_key_image;  /* out: for a create with oldkey, a key-only image of the old key
+                                  * (the key columns' values, the others VALUE_UNAVAILABLE), in the
+                                  * arena; else NULL */
+} debezium_record;
+
+/* debezium_decoder_decode, and for a create with oldkey the old key's image in r (so that a
+ * writer can take the old row's unchanged TOASTed values). Same returns. */
+int debezium_decoder_decode_record(debezium_decoder *d, debezium_record *r, arena *a, event *out, char *err,
+                                   size_t errlen);
+
 /* ---- shared by debezium_decode.c and debezium_decode_values.c (not a public API) ---------- */
 
 struct json_t;

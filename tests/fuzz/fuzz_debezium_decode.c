@@ -120,11 +120,15 @@ static void fz_decode(debezium_decoder *d, arena *a, const void *key, size_t key
 {
     event ev;
     char err[256];
-    /* twice: the second finds the table definition held */
-    for (int i = 0; i < 2; i++) {
-        int rc = debezium_decoder_decode(d, key, keylen, val, vallen, a, &ev, err, sizeof err);
+    /* twice: the second finds the table definition held; the third reads the key as the old key
+     * of a key change (__debezium.oldkey) */
+    for (int i = 0; i < 3; i++) {
+        debezium_record r = {key, keylen, val, vallen, i == 2 ? key : NULL, i == 2 ? keylen : 0, NULL};
+        int rc = debezium_decoder_decode_record(d, &r, a, &ev, err, sizeof err);
         if (rc == 1)
             fz_check(&ev);
+        if (r.old_key_image && (rc != 1 || ev.op != EVENT_CREATE))
+            abort();   /* an old key only comes with a create */
         else if (rc == -1 && !err[0])
             abort();   /* a refusal always says why */
         else if (rc != 0 && rc != -1 && rc != 1)

@@ -690,6 +690,50 @@ static void test_debezium_customers(void **state)
     "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\",\"optional\":false,\"field\":\"id\"}],"    \
     "\"optional\":false,\"name\":\"dbserver1.public.types.Key\"},\"payload\":{\"id\":42}}"
 
+/* A key change as Debezium emits it: the create carrying __debezium.oldkey comes with a key-only
+ * image of the old key; the delete (carrying __debezium.newkey) and a create without the header
+ * decode as they are; a malformed old key is refused. */
+static void test_key_change_headers(void **state)
+{
+    (void)state;
+    debezium_decoder *d = debezium_decoder_create();
+    char err[256] = "";
+    event ev;
+    const char *newkey = "{\"schema\":{\"type\":\"struct\",\"optional\":false,\"fields\":[{\"field\":\"id\","
+                         "\"type\":\"int32\",\"optional\":false}]},\"payload\":{\"id\":2}}";
+    const char *create = "{\"schema\":" CUSTOMERS_SCHEMA ",\"payload\":{\"before\":null,\"after\":{\"id\":2,"
+                         "\"first_name\":\"Anne\",\"last_name\":\"K\",\"email\":\"__debezium_unavailable_value\"},"
+                         CUSTOMERS_SOURCE("false") ",\"op\":\"c\",\"ts_ms\":1559033904863}}";
+    debezium_record r = {newkey, strlen(newkey), create, strlen(create), CUSTOMERS_KEY, strlen(CUSTOMERS_KEY), NULL};
+    if (debezium_decoder_decode_record(d, &r, A, &ev, err, sizeof err) != 1)
+        fail_msg("%s", err);
+    assert_int_equal(ev.op, EVENT_CREATE);
+    assert_null(ev.before);
+    assert_int_equal(ev.after[0].v.i, 2);
+    assert_int_equal(ev.after[3].state, VALUE_UNAVAILABLE);
+    assert_non_null(r.old_key_image);
+    assert_int_equal(r.old_key_image[0].state, VALUE_PRESENT);
+    assert_int_equal(r.old_key_image[0].v.i, 1);
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(r.old_key_image[i].state, VALUE_UNAVAILABLE);
+    /* without the header: no old key */
+    r.oldkey = NULL;
+    r.oldkey_len = 0;
+    assert_int_equal(debezium_decoder_decode_record(d, &r, A, &ev, err, sizeof err), 1);
+    assert_null(r.old_key_image);
+    /* a malformed old key is refused */
+    r.oldkey = "{\"schema\":{},\"payload\":{\"nope\":1}}";
+    r.oldkey_len = strlen(r.oldkey);
+    assert_int_equal(debezium_decoder_decode_record(d, &r, A, &ev, err, sizeof err), -1);
+    assert_non_null(strstr(err, "old key"));
+    assert_null(r.old_key_image);
+    r.oldkey = "not json";
+    r.oldkey_len = strlen(r.oldkey);
+    assert_int_equal(debezium_decoder_decode_record(d, &r, A, &ev, err, sizeof err), -1);
+    debezium_decoder_destroy(d);
+    arena_reset(A);
+}
+
 static void test_debezium_types(void **state)
 {
     (void)state;
@@ -962,6 +1006,7 @@ int main(void)
         cmocka_unit_test(test_decimal_modes),
         cmocka_unit_test(test_debezium_customers),
         cmocka_unit_test(test_debezium_types),
+        cmocka_unit_test(test_key_change_headers),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_skipped),
     };

@@ -3,7 +3,10 @@
  * applied; apply moves them and records the snapshot; discard drops them; settle after a
  * "crash" (the database closed and reopened) applies a batch whose pending snapshot made it into
  * the table and drops one that did not; rows_each walks the committed rows; data file ids map
- * back to their paths; tables are independent of one another. */
+ * back to their paths; tables are independent of one another. The key filter in front of the
+ * lookups never hides a row: keys put before and after the filter is built, keys only in the
+ * delta when it is built, keys past its first capacity (a rebuild), after apply and after a
+ * reopen are all found, and keys never put are not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,12 +194,65 @@ static void test_rows_each_and_files(void **state)
     assert_int_equal(n, 50);
 }
 
+static void test_key_filter_never_hides_a_row(void **state)
+{
+    fixture *f = *state;
+    char err[256], key[32];
+    silver_state_table t;
+    int64_t pos;
+    assert_int_equal(silver_state_table_get(f->s, "public.big", &t, err, sizeof err), 0);
+    /* committed keys 0..99999, then delta keys 100000..100099 before the first lookup */
+    for (int i = 0; i < 100000; i++) {
+        snprintf(key, sizeof key, "%d", i);
+        put(f, t.id, key, 1, i, "v");
+    }
+    assert_int_equal(silver_state_pending_set(f->s, t.id, 5, err, sizeof err), 0);
+    assert_int_equal(silver_state_apply(f->s, t.id, 5, err, sizeof err), 0);
+    for (int i = 100000; i < 100100; i++) {
+        snprintf(key, sizeof key, "%d", i);
+        put(f, t.id, key, 2, i, "w");
+    }
+    assert_int_equal(find(f, t.id, "100050", &pos, "w"), 1);   /* the filter is built here */
+    assert_int_equal(pos, 100050);
+    /* puts after the build: past the first capacity (2 x 100100), so it is rebuilt on the way */
+    for (int i = 100100; i < 330000; i++) {
+        snprintf(key, sizeof key, "%d", i);
+        put(f, t.id, key, 3, i, "x");
+        if (i % 50000 == 0) {
+            assert_int_equal(find(f, t.id, key, &pos, "x"), 1);
+            assert_int_equal(pos, i);
+        }
+    }
+    for (int i = 0; i < 330000; i += 997) {
+        snprintf(key, sizeof key, "%d", i);
+        assert_int_equal(find(f, t.id, key, &pos, NULL), 1);
+        assert_int_equal(pos, i);
+    }
+    int absent = 0;
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "n%d", i);
+        absent += find(f, t.id, key, &pos, NULL) == 0;
+    }
+    assert_int_equal(absent, 1000);
+    assert_int_equal(silver_state_pending_set(f->s, t.id, 6, err, sizeof err), 0);
+    assert_int_equal(silver_state_apply(f->s, t.id, 6, err, sizeof err), 0);
+    reopen(f);
+    assert_int_equal(silver_state_table_get(f->s, "public.big", &t, err, sizeof err), 0);
+    for (int i = 1; i < 330000; i += 1009) {
+        snprintf(key, sizeof key, "%d", i);
+        assert_int_equal(find(f, t.id, key, &pos, NULL), 1);
+        assert_int_equal(pos, i);
+    }
+    assert_int_equal(find(f, t.id, "330000", &pos, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_batch_apply_and_discard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_after_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_each_and_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_filter_never_hides_a_row, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

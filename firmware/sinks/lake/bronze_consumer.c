@@ -18,6 +18,7 @@
 #include "core/errbuf.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "sinks/kafka/kafka_group.h"
 #include "sinks/lake/bronze_object.h"
 #include "sinks/lake/bronze_retention.h"
 #include "sinks/lake/lake_conf.h"
@@ -732,15 +733,6 @@ static void *bk_thread(void *arg)
 
 /* ---- create / destroy ---------------------------------------------------------------------------- */
 
-static void bk_on_log(const rd_kafka_t *rk, int level, const char *fac, const char *text)
-{
-    (void)rk;
-    if (level <= 4)
-        log_warn(BK_LOG, "librdkafka %s: %s", fac, text);
-    else
-        log_debug(BK_LOG, "librdkafka %s: %s", fac, text);
-}
-
 static void bk_on_error(rd_kafka_t *rk, int e, const char *reason, void *opaque)
 {
     (void)rk;
@@ -784,30 +776,6 @@ static void bk_metrics_register(bronze_consumer *c, metrics *m)
                                           "outcome=\"rewritten\"");
 }
 
-static int bk_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
-{
-    char rderr[256];
-    if (rd_kafka_conf_set(conf, k, v, rderr, sizeof rderr) != RD_KAFKA_CONF_OK)
-        return err_setf(err, errlen, "Kafka property %s=%s: %s", k, v, rderr);
-    return 0;
-}
-
-static int bk_subscribe(bronze_consumer *c, char *err, size_t errlen)
-{
-    char *copy = strdup(c->topics), *save = NULL;
-    if (!copy)
-        return err_setf(err, errlen, "out of memory");
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        rd_kafka_topic_partition_list_add(l, t, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    free(copy);
-    if (e)
-        return err_setf(err, errlen, "cannot subscribe to %s: %s", c->topics, rd_kafka_err2str(e));
-    return 0;
-}
-
 bronze_consumer *bronze_consumer_create(const bronze_consumer_options *o, const kafka_options *kafka,
                                         objstore *objects, metrics *m, health *h, char *err, size_t errlen)
 {
@@ -837,43 +805,17 @@ bronze_consumer *bronze_consumer_create(const bronze_consumer_options *o, const 
         goto fail;
     bk_metrics_register(c, m);
 
-    rd_kafka_conf_t *conf = kafka_conf_build(kafka, c->bootstrap, KAFKA_CLIENT_CONSUMER, err, errlen);
-    if (!conf)
-        goto fail;
-    char session[32], heartbeat[32];
-    snprintf(session, sizeof session, "%d", o->session_timeout_ms > 0 ? o->session_timeout_ms : 45000);
-    snprintf(heartbeat, sizeof heartbeat, "%d",
-             o->session_timeout_ms > 0 && o->session_timeout_ms / 3 < 3000 ? o->session_timeout_ms / 3 : 3000);
-    const char *const props[][2] = {
-        {"group.id", c->group},
-        {"enable.auto.commit", "false"},        /* offsets move only once records are in the lake */
-        {"enable.auto.offset.store", "false"},
-        {"auto.offset.reset", "earliest"},
-        {"isolation.level", "read_committed"},
-        {"partition.assignment.strategy", "range,roundrobin"},   /* eager: see bk_rebalance */
-        {"session.timeout.ms", session},
-        {"heartbeat.interval.ms", heartbeat},
-        {"topic.metadata.refresh.interval.ms", "10000"},   /* new topics matching a regex join soon */
-        {"client.id", "sluice-bronze"},
+    kafka_group_options go = {
+        .bootstrap = c->bootstrap,
+        .group = c->group,
+        .client_id = "sluice-bronze",
+        .topics = c->topics,
+        .session_timeout_ms = o->session_timeout_ms,
+        .opaque = c,
+        .rebalance = bk_rebalance,
+        .error = bk_on_error,
     };
-    for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
-        if (bk_conf_set(conf, props[i][0], props[i][1], err, errlen) < 0) {
-            rd_kafka_conf_destroy(conf);
-            goto fail;
-        }
-    }
-    rd_kafka_conf_set_opaque(conf, c);
-    rd_kafka_conf_set_rebalance_cb(conf, bk_rebalance);
-    rd_kafka_conf_set_error_cb(conf, bk_on_error);
-    rd_kafka_conf_set_log_cb(conf, bk_on_log);
-    char rderr[256];
-    if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof rderr))) {
-        rd_kafka_conf_destroy(conf);
-        err_setf(err, errlen, "cannot create the Kafka consumer: %s", rderr);
-        goto fail;
-    }
-    rd_kafka_poll_set_consumer(c->rk);
-    if (bk_subscribe(c, err, errlen) < 0)
+    if (!(c->rk = kafka_group_join(kafka, &go, err, errlen)))
         goto fail;
     bk_health(c, HEALTH_OK, "consuming");
     if (pthread_create(&c->thread, NULL, bk_thread, c) != 0) {

@@ -46,7 +46,12 @@ void lake_conf_from_config(const config *cfg, const char *state_dir, const char 
     debezium_decimal_mode_parse(config_get(cfg, "bronze.decimal_handling_mode"), &b->encoding.decimal);
     b->encoding.time = TIME_ADAPTIVE;
 
-    out->silver = strcmp(out->store, "none") != 0 && config_bool(cfg, "silver.enabled");
+    int lake_silver = strcmp(out->store, "none") != 0 && config_bool(cfg, "silver.enabled");
+    out->silver_kafka_topics = config_get(cfg, "silver.kafka_topics");
+    out->silver_kafka_group = config_get(cfg, "silver.kafka_group");
+    out->silver_kafka_session_timeout_ms = config_duration_ms(cfg, "silver.kafka_session_timeout");
+    out->silver = lake_silver && !out->silver_kafka_topics;   /* one feed: the capture or Kafka */
+    out->silver_kafka = lake_silver && out->silver_kafka_topics;
     snprintf(out->silver_state, sizeof out->silver_state, "%s/silver.db", state_dir);
     snprintf(out->silver_spool, sizeof out->silver_spool, "%s/silver-spool", state_dir);
     out->silver_catalog = config_get(cfg, "silver.catalog");
@@ -57,7 +62,11 @@ void lake_conf_from_config(const config *cfg, const char *state_dir, const char 
         out->silver_catalog_name = b->source;
     silver_sink_options *v = &out->silver_opts;
     v->source = b->source;
-    snprintf(out->silver_writer, sizeof out->silver_writer, "%s/%s", db ? db : "", config_get(cfg, "source.slot"));
+    if (out->silver_kafka)
+        snprintf(out->silver_writer, sizeof out->silver_writer, "kafka/%s", out->silver_kafka_group);
+    else
+        snprintf(out->silver_writer, sizeof out->silver_writer, "%s/%s", db ? db : "",
+                 config_get(cfg, "source.slot"));
     v->writer = out->silver_writer;
     v->state_path = out->silver_state;
     v->spool_dir = out->silver_spool;

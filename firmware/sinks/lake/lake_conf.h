@@ -26,14 +26,21 @@ typedef struct lake_conf {
     const char *kafka_group;          /* bronze.kafka_group */
     int64_t kafka_session_timeout_ms; /* bronze.kafka_session_timeout */
     bronze_sink_options bronze_opts;
-    int silver;                       /* a lake is configured and silver.enabled */
+    int silver;                       /* the capture writes silver: a lake is configured, silver.enabled
+                                       * and silver.kafka_topics unset */
+    int silver_kafka;                 /* a consumer writes silver from silver.kafka_topics: a lake is
+                                       * configured, silver.enabled and silver.kafka_topics set */
+    const char *silver_kafka_topics;  /* silver.kafka_topics (NULL: unset) */
+    const char *silver_kafka_group;   /* silver.kafka_group */
+    int64_t silver_kafka_session_timeout_ms;
     char silver_state[4096];          /* the silver writer's index: silver.db in the state directory */
     char silver_spool[4096];          /* its open data files: silver-spool in the state directory */
     const char *silver_catalog;       /* "sqlite" or "postgresql" */
     const char *silver_catalog_conninfo;
     const char *silver_catalog_password;
     const char *silver_catalog_name;  /* silver.catalog_name, else lake.source_name */
-    char silver_writer[512];          /* "<database>/<source.slot>": names this appliance's snapshots */
+    char silver_writer[512];          /* names this appliance's snapshots: "<database>/<source.slot>",
+                                       * or "kafka/<silver.kafka_group>" */
     silver_sink_options silver_opts;
 } lake_conf;
 

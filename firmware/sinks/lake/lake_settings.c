@@ -110,6 +110,19 @@ static const conf_setting silver_settings[] = {
     {"silver.catalog_password", CONF_SECRET, NULL, 0, 0, NULL, "Password of the PostgreSQL catalog's user.", NULL},
     {"silver.catalog_name", CONF_STRING, NULL, 0, 0, NULL,
      "The catalog name of the tables (`catalog_name` in `iceberg_tables`); unset uses `lake.source_name`.", NULL},
+    {"silver.kafka_topics", CONF_STRING, NULL, 0, 0, NULL,
+     "Write the silver layer from these Kafka topics of Debezium events (from Sluice or from an existing "
+     "Debezium deployment, with Kafka Connect schemas: `schemas.enable`) instead of from this appliance's "
+     "capture: a comma-separated list of topic names and regular expressions starting with `^`. The brokers "
+     "are `kafka.brokers`. One appliance per `silver.kafka_group`; offsets are committed once the changes are "
+     "in committed snapshots, and each snapshot records its partitions' offsets so that nothing is applied "
+     "twice. Unset: off.", check_kafka_topics},
+    {"silver.kafka_group", CONF_STRING, "sluice-silver", 0, 0, NULL,
+     "Kafka consumer group of the silver writer reading `silver.kafka_topics`; it also names the writer's "
+     "snapshots (`kafka/<group>`).", NULL},
+    {"silver.kafka_session_timeout", CONF_DURATION, "45s", 1, 3600, NULL,
+     "How long the group waits for a silent silver writer (Kafka's `session.timeout.ms`): after a crash, "
+     "the restarted writer gets its partitions back once this has passed.", NULL},
 };
 
 const conf_module lake_conf_module = {

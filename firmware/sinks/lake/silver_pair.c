@@ -20,6 +20,7 @@
 #include "sinks/lake/silver_value.h"
 
 #define SP_LOG "silver"
+#define SP_MOVED_TAG 0xff   /* first byte of a key change's entry in the index (no key starts so) */
 #define SP_EXTRA_LEN 25          /* valid_from, op, lsn, txid of a history row's version */
 
 /* The history table's own columns, in this order (SILVER_COLUMN_SYSTEM(k)). */
@@ -39,9 +40,9 @@ struct silver_pair {
     int npk;
     silver_layout cur_l, hist_l; /* the tables' columns */
     silver_table *cur, *hist;
-    bronze_pos last;             /* the last change applied */
+    silver_mark last;            /* the changes applied: both tables' watermarks and the batch's */
     arena *scratch;              /* per change */
-    buf key, old_key, image;
+    buf key, old_key, image, moved;
 };
 
 /* A live row as found in the state, copied into the scratch arena. */
@@ -223,10 +224,11 @@ static int sp_tables_open(silver_pair *p, const table_def *def, int64_t now_ms, 
         (p->e.history && !(p->hist = sp_table_open(p, 1, now_ms, err, errlen))))
         return -1;
     /* The later of the two watermarks: changes before it are in both tables. */
-    p->last = silver_table_watermark(p->cur);
-    if (p->hist && bronze_pos_cmp(silver_table_watermark(p->hist), p->last) > 0)
-        p->last = silver_table_watermark(p->hist);
-    return 0;
+    silver_mark_free(&p->last);
+    return silver_mark_merge(&p->last, silver_table_watermark(p->cur), err, errlen) < 0 ||
+                   (p->hist && silver_mark_merge(&p->last, silver_table_watermark(p->hist), err, errlen) < 0)
+               ? -1
+               : 0;
 }
 
 void silver_pair_destroy(silver_pair *p)
@@ -238,12 +240,14 @@ void silver_pair_destroy(silver_pair *p)
     silver_layout_free(&p->cur_l);
     silver_layout_free(&p->hist_l);
     table_def_free(p->def);
+    silver_mark_free(&p->last);
     free(p->pk);
     free(p->pk_col);
     arena_destroy(p->scratch);
     buf_free(&p->key);
     buf_free(&p->old_key);
     buf_free(&p->image);
+    buf_free(&p->moved);
     free(p->ns);
     free(p->name);
     free(p);
@@ -287,8 +291,8 @@ int silver_pair_dirty(const silver_pair *p)
 int silver_pair_commit(silver_pair *p, int64_t now_ms, char *err, size_t errlen)
 {
     uint64_t before = silver_table_conflicts(p->cur) + (p->hist ? silver_table_conflicts(p->hist) : 0);
-    int rc = silver_table_commit(p->cur, p->last, now_ms, err, errlen) < 0 ||
-                     (p->hist && silver_table_commit(p->hist, p->last, now_ms, err, errlen) < 0)
+    int rc = silver_table_commit(p->cur, &p->last, now_ms, err, errlen) < 0 ||
+                     (p->hist && silver_table_commit(p->hist, &p->last, now_ms, err, errlen) < 0)
                  ? -1
                  : 0;
     p->e.counters->conflicts += silver_table_conflicts(p->cur) + (p->hist ? silver_table_conflicts(p->hist) : 0) -
@@ -505,6 +509,8 @@ typedef struct sp_change {
     int64_t ts;                  /* the commit time: valid_from / valid_to */
     sp_version ver;              /* the new version's columns */
     int key_changed;
+    const sp_prior *fill[2];     /* the new key's half of a key change: the old row of the current
+                                  * and the history table, for unchanged TOASTed values */
 } sp_change;
 
 /* Do vals equal the live row's image? 1 (a snapshot read of it then changes nothing), 0, -1. */
@@ -522,7 +528,7 @@ static int sp_current_upsert(silver_pair *p, const sp_change *c, char *err, size
     sp_prior prior, other = {0};
     if (sp_find(p, p->cur, c->key_changed ? &p->old_key : &p->key, &prior, err, errlen) < 0)
         return -1;
-    value *vals = sp_fill(p, c->ev->after, &prior, err, errlen);
+    value *vals = sp_fill(p, c->ev->after, c->fill[0] ? c->fill[0] : &prior, err, errlen);
     if (!vals)
         return -1;
     if (c->key_changed) {
@@ -548,7 +554,7 @@ static int sp_history_upsert(silver_pair *p, const sp_change *c, char *err, size
     sp_prior prior;
     if (sp_find(p, p->hist, c->key_changed ? &p->old_key : &p->key, &prior, err, errlen) < 0)
         return -1;
-    value *vals = sp_fill(p, c->ev->after, &prior, err, errlen);
+    value *vals = sp_fill(p, c->ev->after, c->fill[1] ? c->fill[1] : &prior, err, errlen);
     if (!vals)
         return -1;
     sp_version ver = c->ver;
@@ -606,6 +612,8 @@ static int sp_truncate_row(void *arg, const void *key, size_t keylen, const silv
 {
     sp_truncate *x = arg;
     silver_pair *p = x->p;
+    if (keylen && *(const unsigned char *)key == SP_MOVED_TAG)
+        return 0;   /* not a row: a key change's image */
     sp_prior prior = {.found = 1, .file = row->file, .pos = row->pos};
     void *img = arena_alloc(p->scratch, row->image_len + 1);
     memcpy(img, row->image ? row->image : "", row->image_len);
@@ -632,6 +640,97 @@ static int sp_truncate_table(silver_pair *p, silver_table *t, const sp_change *c
     return silver_state_rows_each(p->e.st, silver_table_state_id(t), sp_truncate_row, &x, err, errlen) ? -1 : 0;
 }
 
+/* ---- key changes in two halves (silver_move) -------------------------------------------------------------
+ * The old key's delete leaves, under SP_MOVED_TAG + old key in each table's index, the old row's
+ * image (extra "m"); the new key's create takes its unchanged TOASTed values from it and removes
+ * it. When the create comes first and needs nothing it leaves a "d" instead, which the delete
+ * removes, so that nothing stays behind in either order. These entries have no file position. */
+
+static void sp_moved_key(silver_pair *p, const buf *key)
+{
+    buf_reset(&p->moved);
+    buf_append(&p->moved, (const char[]){(char)SP_MOVED_TAG}, 1);
+    buf_append(&p->moved, key->data, key->len);
+}
+
+static int sp_moved_put(silver_pair *p, silver_table *t, const void *image, size_t image_len, char kind, char *err,
+                        size_t errlen)
+{
+    silver_state_row r = {-1, -1, image, image_len, &kind, 1};
+    return silver_state_row_put(p->e.st, silver_table_state_id(t), p->moved.data, p->moved.len, &r, err, errlen);
+}
+
+/* The moved entry of p->moved in t: 'm' (its image in *out), 'd', or 0 (none); -1 on error. */
+static int sp_moved_find(silver_pair *p, silver_table *t, sp_prior *out, char *err, size_t errlen)
+{
+    silver_state_row r;
+    memset(out, 0, sizeof *out);
+    int rc = silver_state_row_find(p->e.st, silver_table_state_id(t), p->moved.data, p->moved.len, &r, err, errlen);
+    if (rc <= 0)
+        return rc;
+    char kind = r.extra_len == 1 ? *(const char *)r.extra : 0;
+    void *img = arena_alloc(p->scratch, r.image_len + 1);
+    memcpy(img, r.image ? r.image : "", r.image_len);
+    out->found = r.image_len > 0;
+    out->image = img;
+    out->image_len = r.image_len;
+    return kind == 'd' ? 'd' : 'm';
+}
+
+static int sp_moved_remove(silver_pair *p, silver_table *t, char *err, size_t errlen)
+{
+    return silver_state_row_remove(p->e.st, silver_table_state_id(t), p->moved.data, p->moved.len, err, errlen);
+}
+
+/* The old key's half (p->key is the old key): leave the live row's image for the create, or
+ * remove the create's "d". Before the row goes. */
+static int sp_move_leave(silver_pair *p, silver_table *t, char *err, size_t errlen)
+{
+    sp_prior moved, prior;
+    sp_moved_key(p, &p->key);
+    int kind = sp_moved_find(p, t, &moved, err, errlen);
+    if (kind < 0)
+        return -1;
+    if (kind == 'd')
+        return sp_moved_remove(p, t, err, errlen);
+    if (sp_find(p, t, &p->key, &prior, err, errlen) < 0)
+        return -1;
+    return sp_moved_put(p, t, prior.found ? prior.image : "", prior.found ? prior.image_len : 0, 'm', err, errlen);
+}
+
+/* The new key's half (p->old_key is the old key): find what the delete left in the tables to
+ * change (do[0] current, do[1] history) into fill. 1 when a needed image is not there yet. */
+static int sp_move_arrive(silver_pair *p, const event *ev, const int do_t[2], sp_prior fill[2], int kinds[2],
+                          char *err, size_t errlen)
+{
+    silver_table *ts[2] = {p->cur, p->hist};
+    int need = 0;
+    for (int i = 0; i < p->def->ncols && !need; i++)
+        need = ev->after[i].state == VALUE_UNAVAILABLE;
+    sp_moved_key(p, &p->old_key);
+    for (int k = 0; k < 2; k++) {
+        kinds[k] = 0;
+        if (do_t[k] && (kinds[k] = sp_moved_find(p, ts[k], &fill[k], err, errlen)) < 0)
+            return -1;
+        if (do_t[k] && need && kinds[k] != 'm')
+            return 1;
+    }
+    return 0;
+}
+
+/* After the create: the delete's image is used up, or the create leaves its "d". */
+static int sp_move_done(silver_pair *p, const int do_t[2], const int kinds[2], char *err, size_t errlen)
+{
+    silver_table *ts[2] = {p->cur, p->hist};
+    for (int k = 0; k < 2; k++) {
+        if (!do_t[k])
+            continue;
+        if (kinds[k] ? sp_moved_remove(p, ts[k], err, errlen) < 0 : sp_moved_put(p, ts[k], "", 0, 'd', err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The source table's columns changed: commit what was written with the old ones, then follow the
  * new ones (schemas updated, tables reopened). */
 static int sp_evolve(silver_pair *p, const table_def *def, int64_t now_ms, char *err, size_t errlen)
@@ -644,12 +743,13 @@ static int sp_evolve(silver_pair *p, const table_def *def, int64_t now_ms, char 
     return sp_tables_open(p, def, now_ms, err, errlen);
 }
 
-int silver_pair_change(silver_pair *p, const event *ev, bronze_pos pos, int64_t now_ms, char *err, size_t errlen)
+int silver_pair_change(silver_pair *p, const event *ev, const silver_pos *pos, const silver_move *mv, int64_t now_ms,
+                       char *err, size_t errlen)
 {
     if (!sp_same_shape(p->def, ev->table) && sp_evolve(p, ev->table, now_ms, err, errlen) < 0)
         return -1;
-    int do_cur = bronze_pos_cmp(pos, silver_table_watermark(p->cur)) > 0;
-    int do_hist = p->hist && bronze_pos_cmp(pos, silver_table_watermark(p->hist)) > 0;
+    int do_cur = !silver_mark_holds(silver_table_watermark(p->cur), pos);
+    int do_hist = p->hist && !silver_mark_holds(silver_table_watermark(p->hist), pos);
     if (!do_cur && !do_hist) {
         p->e.counters->skipped++;
         return 0;
@@ -661,7 +761,9 @@ int silver_pair_change(silver_pair *p, const event *ev, bronze_pos pos, int64_t 
     sp_change c = {.ev = ev, .ts = tx && tx->commit_time_us ? tx->commit_time_us : now_ms * 1000};
     c.ver = (sp_version){.valid_from = c.ts, .op = (char)ev->op, .lsn = (int64_t)ev->lsn,
                          .txid = tx ? (int64_t)tx->xid : 0};
-    int rc = 0;
+    int rc = 0, do_t[2] = {do_cur, do_hist}, kinds[2];
+    sp_prior fill[2];
+    int arriving = mv && mv->to_old_key && ev->op == EVENT_CREATE;
     switch (ev->op) {
     case EVENT_CREATE:
     case EVENT_READ:
@@ -673,13 +775,24 @@ int silver_pair_change(silver_pair *p, const event *ev, bronze_pos pos, int64_t 
                 return -1;
             c.key_changed = p->old_key.len != p->key.len || memcmp(p->old_key.data, p->key.data, p->key.len) != 0;
         }
+        if (arriving) {
+            if (sp_key(p, mv->to_old_key, &p->old_key, err, errlen) < 0 ||
+                (rc = sp_move_arrive(p, ev, do_t, fill, kinds, err, errlen)) != 0)
+                return rc;   /* 1: the old key's half is not there yet; nothing was applied */
+            c.fill[0] = kinds[0] == 'm' ? &fill[0] : NULL;
+            c.fill[1] = kinds[1] == 'm' ? &fill[1] : NULL;
+        }
         rc = (do_cur ? sp_current_upsert(p, &c, err, errlen) : 0) ||
-             (do_hist ? sp_history_upsert(p, &c, err, errlen) : 0);
+             (do_hist ? sp_history_upsert(p, &c, err, errlen) : 0) ||
+             (arriving ? sp_move_done(p, do_t, kinds, err, errlen) : 0);
         break;
     case EVENT_DELETE:
         if (!ev->before || sp_key(p, ev->before, &p->key, err, errlen) < 0)
             return ev->before ? -1 : err_setf(err, errlen, "%s.%s: a delete without its key", p->ns, p->name);
-        rc = (do_cur ? sp_remove(p, p->cur, &c, err, errlen) : 0) ||
+        if (mv && mv->from)
+            rc = (do_cur ? sp_move_leave(p, p->cur, err, errlen) : 0) ||
+                 (do_hist ? sp_move_leave(p, p->hist, err, errlen) : 0);
+        rc = rc || (do_cur ? sp_remove(p, p->cur, &c, err, errlen) : 0) ||
              (do_hist ? sp_remove(p, p->hist, &c, err, errlen) : 0);
         break;
     case EVENT_TRUNCATE:
@@ -689,6 +802,5 @@ int silver_pair_change(silver_pair *p, const event *ev, bronze_pos pos, int64_t 
     }
     if (rc)
         return -1;
-    p->last = pos;
-    return 0;
+    return silver_mark_advance(&p->last, pos, err, errlen);
 }

@@ -22,9 +22,9 @@
 
 #include "objstore/objstore.h"
 #include "pipeline/event.h"
-#include "sinks/lake/bronze_state.h"
 #include "sinks/lake/iceberg_catalog.h"
 #include "sinks/lake/parquet_writer.h"
+#include "sinks/lake/silver_mark.h"
 #include "sinks/lake/silver_state.h"
 
 /* What the pairs did, for metrics (summed over pairs). */
@@ -65,9 +65,21 @@ void silver_pair_destroy(silver_pair *p);   /* accepts NULL; an uncommitted batc
 /* 1 when def has no primary key (silver needs one). */
 int silver_pair_keyless(const table_def *def);
 
-/* Apply one change (pos: its commit LSN and sequence). Changes a table already holds are
- * skipped. A truncate commits the open batch first. 0 or -1. */
-int silver_pair_change(silver_pair *p, const event *ev, bronze_pos pos, int64_t now_ms, char *err, size_t errlen);
+/* A primary-key change that arrives as two changes (from Kafka: Debezium's delete of the old key,
+ * whose record carries __debezium.newkey, and create of the new key, carrying __debezium.oldkey,
+ * in partitions read in no particular order). The delete leaves the old row's image in the index
+ * for the create, which takes its unchanged TOASTed values from it. */
+typedef struct silver_move {
+    int from;                  /* this delete is the old key's half */
+    const value *to_old_key;   /* this create is the new key's half: a key-only image of the old key */
+} silver_move;
+
+/* Apply one change (pos: where it comes from, silver_mark.h; mv: NULL, or its half of a key
+ * change). Changes a table already holds are skipped. A truncate commits the open batch first.
+ * 0, -1, or 1 when mv's create needs the old row's image and the old key's delete has not been
+ * applied yet: nothing was applied; hand the create over again after that delete. */
+int silver_pair_change(silver_pair *p, const event *ev, const silver_pos *pos, const silver_move *mv, int64_t now_ms,
+                       char *err, size_t errlen);
 
 /* Commit both tables' batches (up to the last change applied). 0 or -1. */
 int silver_pair_commit(silver_pair *p, int64_t now_ms, char *err, size_t errlen);

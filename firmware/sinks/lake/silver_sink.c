@@ -31,7 +31,7 @@ typedef struct sv_dest {
     struct sv_dest *next;
 } sv_dest;
 
-typedef struct silver_sink {
+struct silver_sink {
     silver_sink_options o;
     silver_sink_deps d;
     char *source, *writer, *state_path, *spool_dir, *base_uri;
@@ -46,7 +46,7 @@ typedef struct silver_sink {
     sv_dest *last_dest;
     metric *m_commits, *m_rows, *m_deletes, *m_skipped, *m_lossy, *m_toast_filled, *m_toast_missing, *m_keyless,
         *m_pending, *m_freshness, *m_conflicts;
-} silver_sink;
+};
 
 static int64_t sv_mono_ms(void)
 {
@@ -212,7 +212,8 @@ static void sv_publish(silver_sink *s)
     }
     metric_set(s->m_pending, (double)pending);
     sv_metrics_publish(s);
-    ack_tracker_durable(s->d.ack, s->d.ack_index, durable);
+    if (s->d.ack)
+        ack_tracker_durable(s->d.ack, s->d.ack_index, durable);
 }
 
 /* ---- sink ops ---------------------------------------------------------------------------------------- */
@@ -224,28 +225,37 @@ static int silver_sink_begin(void *self, const tx_info *tx, char *err, size_t er
     return 0;
 }
 
-static int silver_sink_change(void *self, const event *ev, char *err, size_t errlen)
+/* One change at pos (mv: its half of a key change, or NULL) into its destination. 0, -1, or 1
+ * (silver_pair_change: the create waits for the old key's delete). */
+static int sv_change(silver_sink *s, const event *ev, const tx_info *tx, const silver_pos *pos, const silver_move *mv,
+                     char *err, size_t errlen)
 {
-    silver_sink *s = self;
     sv_dest *x = sv_dest_get(s, ev, err, errlen);
     if (!x)
         return -1;
     if (!x->pair)
         return 0;
-    const tx_info *tx = ev->tx ? ev->tx : s->tx;
-    bronze_pos pos = {tx ? tx->final_lsn : ev->lsn, ev->seq};
     if (!x->dirty) {
         x->prev_end = s->last_commit;
         x->opened_ms = sv_mono_ms();
     }
-    if (silver_pair_change(x->pair, ev, pos, sv_now_ms(), err, errlen) < 0)
-        return -1;
+    int rc = silver_pair_change(x->pair, ev, pos, mv, sv_now_ms(), err, errlen);
+    if (rc != 0)
+        return rc;
     sv_tx_note(x, tx);
     x->dirty = silver_pair_dirty(x->pair);
     /* A transaction larger than commit_size commits in parts (its watermark is per change). */
     if (x->dirty && silver_pair_batch_bytes(x->pair) >= s->o.commit_bytes)
         return sv_commit(s, x, err, errlen);
     return 0;
+}
+
+static int silver_sink_change(void *self, const event *ev, char *err, size_t errlen)
+{
+    silver_sink *s = self;
+    const tx_info *tx = ev->tx ? ev->tx : s->tx;
+    silver_pos pos = {.wal = {tx ? tx->final_lsn : ev->lsn, ev->seq}};
+    return sv_change(s, ev, tx, &pos, NULL, err, errlen);
 }
 
 static int silver_sink_commit(void *self, const tx_info *tx, char *err, size_t errlen)
@@ -267,9 +277,8 @@ static int silver_sink_flush(void *self, int wait, char *err, size_t errlen)
     return 0;
 }
 
-static void silver_sink_destroy(void *self)
+void silver_sink_close(silver_sink *s)
 {
-    silver_sink *s = self;
     if (!s)
         return;
     for (size_t i = 0; i < s->nbuckets; i++) {
@@ -289,6 +298,37 @@ static void silver_sink_destroy(void *self)
     free(s->spool_dir);
     free(s->base_uri);
     free(s);
+}
+
+static void silver_sink_destroy(void *self)
+{
+    silver_sink_close(self);
+}
+
+/* ---- the Kafka feed ------------------------------------------------------------------------------------ */
+
+int silver_sink_record(silver_sink *s, const event *ev, const silver_pos *pos, const silver_move *mv, char *err,
+                       size_t errlen)
+{
+    return sv_change(s, ev, ev->tx, pos, mv, err, errlen);
+}
+
+int silver_sink_due(const silver_sink *s)
+{
+    int64_t now = sv_mono_ms();
+    SV_EACH_DEST(s, x)
+    {
+        if (x->dirty && now - x->opened_ms >= s->o.commit_interval_ms)
+            return 1;
+    }
+    return 0;
+}
+
+int silver_sink_commit_all(silver_sink *s, char *err, size_t errlen)
+{
+    int rc = sv_commit_due(s, 1, err, errlen) < 0 || silver_state_sync(s->st, err, errlen) < 0 ? -1 : 0;
+    sv_publish(s);
+    return rc;
 }
 
 static const sink_ops silver_sink_ops = {
@@ -334,12 +374,13 @@ static void sv_metrics_register(silver_sink *s, metrics *m)
                                        NULL, bounds, sizeof bounds / sizeof bounds[0]);
 }
 
-int silver_sink_create(const silver_sink_options *o, const silver_sink_deps *d, sink *out, char *err,
-                       size_t errlen)
+silver_sink *silver_sink_open(const silver_sink_options *o, const silver_sink_deps *d, char *err, size_t errlen)
 {
     silver_sink *s = calloc(1, sizeof *s);
-    if (!s)
-        return err_setf(err, errlen, "out of memory");
+    if (!s) {
+        err_setf(err, errlen, "out of memory");
+        return NULL;
+    }
     s->o = *o;
     s->d = *d;
     s->nbuckets = 256;
@@ -377,10 +418,19 @@ int silver_sink_create(const silver_sink_options *o, const silver_sink_deps *d, 
     sv_metrics_register(s, d->metrics);
     if (d->health)
         health_set(d->health, "silver", HEALTH_OK, "writing");
+    return s;
+fail:
+    silver_sink_close(s);
+    return NULL;
+}
+
+int silver_sink_create(const silver_sink_options *o, const silver_sink_deps *d, sink *out, char *err,
+                       size_t errlen)
+{
+    silver_sink *s = silver_sink_open(o, d, err, errlen);
+    if (!s)
+        return -1;
     out->ops = &silver_sink_ops;
     out->self = s;
     return 0;
-fail:
-    silver_sink_destroy(s);
-    return -1;
 }

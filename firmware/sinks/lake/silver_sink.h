@@ -39,6 +39,8 @@
 #include "pipeline/sink.h"
 #include "sinks/lake/iceberg_catalog.h"
 #include "sinks/lake/parquet_codec.h"
+#include "sinks/lake/silver_mark.h"
+#include "sinks/lake/silver_pair.h"
 
 typedef struct silver_sink_options {
     const char *source;           /* lake.source_name: silver/<source>/... */
@@ -58,7 +60,7 @@ typedef struct silver_sink_options {
 typedef struct silver_sink_deps {
     objstore *objects;            /* this sink's own store handle */
     iceberg_catalog *catalog;
-    ack_tracker *ack;
+    ack_tracker *ack;             /* NULL for the Kafka feed */
     size_t ack_index;
     metrics *metrics;             /* may be NULL */
     health *health;               /* component "silver"; may be NULL */
@@ -68,5 +70,24 @@ typedef struct silver_sink_deps {
 /* Fill *out with the sink. 0, or -1 with the reason in err. Free with out->ops->destroy. */
 int silver_sink_create(const silver_sink_options *o, const silver_sink_deps *d, sink *out, char *err,
                        size_t errlen);
+
+/* ---- the Kafka feed (silver_consumer.h) ------------------------------------------------------------
+ * The same writer fed record by record: each change is positioned by its Kafka record (topic,
+ * partition, offset; silver_mark.h), there are no transactions, and acknowledgement is the
+ * caller's (Kafka offsets, committed after silver_sink_commit_all). */
+typedef struct silver_sink silver_sink;
+
+/* NULL with the reason in err. Free with silver_sink_close (uncommitted batches are dropped). */
+silver_sink *silver_sink_open(const silver_sink_options *o, const silver_sink_deps *d, char *err, size_t errlen);
+void silver_sink_close(silver_sink *s);   /* accepts NULL */
+/* One change event decoded from the Kafka record at pos (mv: its half of a key change, or NULL).
+ * 0, -1 (a table refused it), or 1: a key change's create waits for its old key's delete
+ * (silver_pair_change); nothing was applied. */
+int silver_sink_record(silver_sink *s, const event *ev, const silver_pos *pos, const silver_move *mv, char *err,
+                       size_t errlen);
+/* 1 when some batch has been open for commit_interval. */
+int silver_sink_due(const silver_sink *s);
+/* Commit every open batch: then every change handed over is in committed snapshots. 0 or -1. */
+int silver_sink_commit_all(silver_sink *s, char *err, size_t errlen);
 
 #endif

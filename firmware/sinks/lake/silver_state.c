@@ -5,7 +5,9 @@
  *   silver_rows   (tbl, key, file, pos, image, extra)      committed live rows
  *   silver_delta  (tbl, key, deleted, file, pos, image, extra)   the open batch's changes
  * Writes happen inside one long SQLite transaction that silver_state_sync commits; WAL mode with
- * synchronous=FULL makes each of those commits durable. */
+ * synchronous=FULL makes each of those commits durable. Each table's keys (committed and in the
+ * delta) are also in a Bloom filter (silver_keyfilter.h), built at the table's first lookup, so
+ * that a new key costs no lookup. */
 #include "sinks/lake/silver_state.h"
 
 #include <sqlite3.h>
@@ -14,6 +16,9 @@
 #include <string.h>
 
 #include "core/errbuf.h"
+#include "sinks/lake/silver_keyfilter.h"
+
+#define ST_FILTER_MIN_CAPACITY 65536
 
 enum {
     ST_TABLE_GET,
@@ -30,6 +35,9 @@ enum {
     ST_DELTA_CLEAR,
     ST_COMMITTED_SET,
     ST_ROWS_EACH,
+    ST_ROWS_COUNT,
+    ST_KEYS_ROWS,
+    ST_KEYS_DELTA,
     ST_COUNT
 };
 
@@ -51,6 +59,10 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_DELTA_CLEAR] = "DELETE FROM silver_delta WHERE tbl = ?1",
     [ST_COMMITTED_SET] = "UPDATE silver_tables SET snapshot_id = ?2, pending_snapshot = 0 WHERE id = ?1",
     [ST_ROWS_EACH] = "SELECT key, file, pos, image, extra FROM silver_rows WHERE tbl = ?1",
+    [ST_ROWS_COUNT] = "SELECT (SELECT count(*) FROM silver_rows WHERE tbl = ?1) + "
+                      "(SELECT count(*) FROM silver_delta WHERE tbl = ?1)",
+    [ST_KEYS_ROWS] = "SELECT key FROM silver_rows WHERE tbl = ?1",
+    [ST_KEYS_DELTA] = "SELECT key FROM silver_delta WHERE tbl = ?1",
 };
 
 static const char st_schema[] =
@@ -66,6 +78,8 @@ struct silver_state {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
     int in_tx;            /* the long transaction is open */
+    silver_keyfilter **filters;   /* by table id; NULL until the table's first lookup */
+    size_t nfilters;
 };
 
 static int st_fail(silver_state *s, char *err, size_t errlen)
@@ -144,6 +158,9 @@ void silver_state_close(silver_state *s)
     if (s->in_tx)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(s->db);
+    for (size_t i = 0; i < s->nfilters; i++)
+        silver_keyfilter_destroy(s->filters[i]);
+    free(s->filters);
     free(s);
 }
 
@@ -198,9 +215,74 @@ static void st_row_read(sqlite3_stmt *q, silver_state_row *out)
     out->extra_len = (size_t)sqlite3_column_bytes(q, 4);
 }
 
+/* Add the keys statement k returns for tbl to f. 0 or -1. */
+static int st_filter_fill(silver_state *s, silver_keyfilter *f, int k, int64_t tbl, char *err, size_t errlen)
+{
+    sqlite3_stmt *q = st_stmt(s, k, err, errlen);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64(q, 1, tbl);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        silver_keyfilter_add(f, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0));
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : st_fail(s, err, errlen);
+}
+
+/* tbl's key filter, built (or rebuilt larger, once full) from its rows and delta. NULL when
+ * there is none (out of memory): every key is then looked up. -1 in *failed on an error. */
+static silver_keyfilter *st_filter(silver_state *s, int64_t tbl, int *failed, char *err, size_t errlen)
+{
+    *failed = 0;
+    if (tbl < 0)
+        return NULL;
+    if ((size_t)tbl >= s->nfilters) {
+        size_t n = (size_t)tbl + 8;
+        silver_keyfilter **a = realloc(s->filters, n * sizeof *a);
+        if (!a)
+            return NULL;
+        memset(a + s->nfilters, 0, (n - s->nfilters) * sizeof *a);
+        s->filters = a;
+        s->nfilters = n;
+    }
+    silver_keyfilter *f = s->filters[tbl];
+    if (f && !silver_keyfilter_full(f))
+        return f;
+    silver_keyfilter_destroy(f);
+    s->filters[tbl] = NULL;
+    sqlite3_stmt *q = st_stmt(s, ST_ROWS_COUNT, err, errlen);
+    if (!q) {
+        *failed = 1;
+        return NULL;
+    }
+    sqlite3_bind_int64(q, 1, tbl);
+    int64_t n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+    sqlite3_reset(q);
+    if (n < 0) {
+        *failed = 1;
+        st_fail(s, err, errlen);
+        return NULL;
+    }
+    size_t capacity = (size_t)n * 2 < ST_FILTER_MIN_CAPACITY ? ST_FILTER_MIN_CAPACITY : (size_t)n * 2;
+    if (!(f = silver_keyfilter_create(capacity)))
+        return NULL;
+    if (st_filter_fill(s, f, ST_KEYS_ROWS, tbl, err, errlen) < 0 || st_filter_fill(s, f, ST_KEYS_DELTA, tbl, err, errlen) < 0) {
+        silver_keyfilter_destroy(f);
+        *failed = 1;
+        return NULL;
+    }
+    return s->filters[tbl] = f;
+}
+
 int silver_state_row_find(silver_state *s, int64_t tbl, const void *key, size_t keylen, silver_state_row *out,
                           char *err, size_t errlen)
 {
+    int failed;
+    const silver_keyfilter *f = st_filter(s, tbl, &failed, err, errlen);
+    if (failed)
+        return -1;
+    if (f && !silver_keyfilter_maybe(f, key, keylen))
+        return 0;
     const int order[2] = {ST_DELTA_FIND, ST_ROW_FIND};
     for (int i = 0; i < 2; i++) {
         sqlite3_stmt *q = st_stmt(s, order[i], err, errlen);
@@ -227,6 +309,8 @@ int silver_state_row_put(silver_state *s, int64_t tbl, const void *key, size_t k
     sqlite3_stmt *q = st_stmt(s, ST_DELTA_PUT, err, errlen);
     if (!q)
         return -1;
+    if (tbl >= 0 && (size_t)tbl < s->nfilters && s->filters[tbl])   /* else added when it is built */
+        silver_keyfilter_add(s->filters[tbl], key, keylen);
     sqlite3_bind_int64(q, 1, tbl);
     sqlite3_bind_blob(q, 2, key, (int)keylen, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, row->file);

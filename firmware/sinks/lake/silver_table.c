@@ -49,7 +49,7 @@ struct silver_table {
     parquet_column_def *columns;
     silver_state *st;
     silver_state_table sst;
-    bronze_pos watermark;
+    silver_mark watermark;       /* what the table holds (read from this writer's last snapshot) */
     uint64_t commits;
     uint64_t conflicts;          /* catalog swaps retried because another writer committed first */
 
@@ -141,6 +141,7 @@ void silver_table_destroy(silver_table *t)
     free(t->spool_dir);
     free(t->state_name);
     free(t->writer);
+    silver_mark_free(&t->watermark);
     free(t);
 }
 
@@ -149,9 +150,9 @@ int64_t silver_table_state_id(const silver_table *t)
     return t->sst.id;
 }
 
-bronze_pos silver_table_watermark(const silver_table *t)
+const silver_mark *silver_table_watermark(const silver_table *t)
 {
-    return t->watermark;
+    return &t->watermark;
 }
 
 uint64_t silver_table_commits(const silver_table *t)
@@ -204,16 +205,19 @@ static int st_schema_check(const silver_table *t, const iceberg_metadata *m, cha
 /* Read the watermark from the summary of this writer's last snapshot. */
 static int st_watermark_read(silver_table *t, const iceberg_metadata *m, char *err, size_t errlen)
 {
-    t->watermark = (bronze_pos){0, 0};
+    silver_mark_free(&t->watermark);
     if (!t->sst.snapshot_id)
         return 0;
     const char *lsn = iceberg_metadata_snapshot_summary_get(m, t->sst.snapshot_id, "sluice.lsn");
     const char *seq = iceberg_metadata_snapshot_summary_get(m, t->sst.snapshot_id, "sluice.seq");
+    const char *kafka = iceberg_metadata_snapshot_summary_get(m, t->sst.snapshot_id, SILVER_MARK_SUMMARY_KAFKA);
+    if (kafka && silver_mark_kafka_parse(&t->watermark, kafka, err, errlen) < 0)
+        return -1;
     if (!lsn)
         return 0;
-    if (lsn_parse(lsn, &t->watermark.lsn) != 0)
+    if (lsn_parse(lsn, &t->watermark.wal.lsn) != 0)
         return err_setf(err, errlen, "its sluice.lsn \"%s\" is not an LSN", lsn);
-    t->watermark.seq = seq ? strtoull(seq, NULL, 10) : UINT64_MAX;
+    t->watermark.wal.seq = seq ? strtoull(seq, NULL, 10) : UINT64_MAX;
     return 0;
 }
 
@@ -568,7 +572,7 @@ static int st_snapshot_committed(silver_table *t, int64_t id, char *err, size_t 
 }
 
 /* One attempt at the steps not yet done. 0 done, -1 failed (retry). */
-static int st_commit_attempt(silver_table *t, bronze_pos upto, int64_t now_ms, int attempt, char *err,
+static int st_commit_attempt(silver_table *t, const silver_mark *upto, int64_t now_ms, int attempt, char *err,
                              size_t errlen)
 {
     for (size_t i = 0; i < t->nfiles; i++)
@@ -597,23 +601,29 @@ static int st_commit_attempt(silver_table *t, bronze_pos upto, int64_t now_ms, i
         for (size_t i = 0; i < t->nfiles; i++)
             data[i] = (iceberg_append_file){t->files[i].path, t->files[i].rows, t->files[i].size, t->files[i].stats};
         iceberg_append_file del = {t->delfile.path, t->delfile.rows, t->delfile.size, t->delfile.stats};
+        /* the position: the capture's (sluice.lsn, sluice.seq) or Kafka's offsets */
         char lsn[18], seq[24];
-        lsn_format(upto.lsn, lsn);
-        snprintf(seq, sizeof seq, "%" PRIu64, upto.seq);
-        const char *summary[] = {"sluice.seq", seq, "sluice.appliance", t->writer};
+        buf offsets = BUF_INIT;
+        lsn_format(upto->wal.lsn, lsn);
+        snprintf(seq, sizeof seq, "%" PRIu64, upto->wal.seq);
+        silver_mark_kafka_format(upto, &offsets);
+        int wal = upto->nparts == 0;
+        const char *summary[] = {"sluice.appliance", t->writer, wal ? "sluice.seq" : SILVER_MARK_SUMMARY_KAFKA,
+                                 wal ? seq : offsets.data};
         iceberg_commit_files c = {
             .snapshot_id = t->snapshot_id,
             .data = data,
             .ndata = t->nfiles,
             .deletes = t->delfile.path ? &del : NULL,
             .ndeletes = t->delfile.path ? 1 : 0,
-            .lsn = lsn,
+            .lsn = wal ? lsn : NULL,
             .summary = summary,
             .nsummary = 2,
         };
         iceberg_table_ref ref = st_ref(t);
         iceberg_commit_result res;
         int rc = iceberg_table_commit(&ref, &c, now_ms, &res, err, errlen);
+        buf_free(&offsets);
         free(data);
         if (rc != 0)
             return -1;
@@ -622,27 +632,39 @@ static int st_commit_attempt(silver_table *t, bronze_pos upto, int64_t now_ms, i
     return silver_state_apply(t->st, t->sst.id, t->snapshot_id, err, errlen);
 }
 
-int silver_table_commit(silver_table *t, bronze_pos upto, int64_t now_ms, char *err, size_t errlen)
+int silver_table_commit(silver_table *t, const silver_mark *upto, int64_t now_ms, char *err, size_t errlen)
 {
-    if (st_data_close(t, err, errlen) < 0)
-        return -1;
+    /* The new watermark: the summary carries all of it (a batch may lack some partitions). */
+    silver_mark next = {0};
+    int rc = -1;
+    if (st_data_close(t, err, errlen) < 0 || silver_mark_merge(&next, &t->watermark, err, errlen) < 0 ||
+        silver_mark_merge(&next, upto, err, errlen) < 0)
+        goto done;
     if (t->nfiles == 0 && t->ndeletes == 0) {   /* nothing changed: only the watermark moves */
-        if (bronze_pos_cmp(upto, t->watermark) > 0)
-            t->watermark = upto;
-        return silver_state_sync(t->st, err, errlen);
+        if ((rc = silver_state_sync(t->st, err, errlen)) == 0)
+            goto swap;
+        goto done;
     }
     char why[1024];
     for (int attempt = 0;; attempt++) {
-        if (st_commit_attempt(t, upto, now_ms, attempt, why, sizeof why) == 0)
+        if (st_commit_attempt(t, &next, now_ms, attempt, why, sizeof why) == 0)
             break;
-        if (*t->o.stop)
-            return err_setf(err, errlen, "silver table %s.%s: commit stopped: %s", t->ns, t->name, why);
+        if (*t->o.stop) {
+            err_setf(err, errlen, "silver table %s.%s: commit stopped: %s", t->ns, t->name, why);
+            goto done;
+        }
         if (attempt == 0 || attempt % 10 == 0)
             log_warn(ST_LOG, "%s.%s: commit failed (retrying; nothing is confirmed meanwhile): %s", t->ns, t->name, why);
         backoff_sleep_ms(backoff_next_ms(attempt, 200, t->o.retry_max_ms > 0 ? t->o.retry_max_ms : 30000));
     }
-    t->watermark = upto;
     t->commits++;
     st_batch_reset(t);
-    return 0;
+    rc = 0;
+swap:;
+    silver_mark old = t->watermark;
+    t->watermark = next;
+    next = old;
+done:
+    silver_mark_free(&next);
+    return rc;
 }

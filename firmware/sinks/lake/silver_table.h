@@ -3,9 +3,10 @@
  * uploaded when they roll at a size), replaced rows into a list of position deletes, and a
  * commit turns the batch into one snapshot (data files + one position-delete file) through the
  * catalog, two-phase with the live-row index in silver_state (silver_state.h). The snapshot's
- * summary carries the position of the last change it holds ("sluice.lsn": the transaction's
- * commit LSN, "sluice.seq": the change's sequence in it): changes at or below that watermark are
- * already in the table, which makes replays after a crash idempotent.
+ * summary carries the table's watermark, the position of the last change it holds (silver_mark.h:
+ * "sluice.lsn" and "sluice.seq" for changes from the capture, "sluice.kafka.offsets" for changes
+ * from Kafka): changes at or below it are already in the table, which makes replays after a crash
+ * idempotent.
  *
  * Several writers (appliances capturing different sources, each with its own index and
  * watermark) may share a table through a shared catalog: each snapshot names its writer
@@ -28,6 +29,7 @@
 #include "sinks/lake/bronze_state.h"
 #include "sinks/lake/iceberg_table.h"
 #include "sinks/lake/parquet_writer.h"
+#include "sinks/lake/silver_mark.h"
 #include "sinks/lake/silver_state.h"
 
 typedef struct silver_table_options {
@@ -54,9 +56,10 @@ silver_table *silver_table_open(const silver_table_options *o, silver_state *st,
                                 size_t errlen);
 void silver_table_destroy(silver_table *t);   /* accepts NULL; an uncommitted batch is dropped */
 
-/* The table's id in silver_state, and its watermark (changes at or below it are in the table). */
+/* The table's id in silver_state, and its watermark (changes at or below it are in the table;
+ * owned by the table, valid until the next commit). */
 int64_t silver_table_state_id(const silver_table *t);
-bronze_pos silver_table_watermark(const silver_table *t);
+const silver_mark *silver_table_watermark(const silver_table *t);
 
 /* Append a row (ncolumns values) to the batch; *file and *pos say where it went (for
  * silver_state rows and later position deletes). 0 or -1 (a refused row leaves the batch usable). */
@@ -69,9 +72,10 @@ int silver_table_row_delete(silver_table *t, int64_t file, int64_t pos, char *er
 uint64_t silver_table_batch_bytes(const silver_table *t);
 uint64_t silver_table_batch_changes(const silver_table *t);
 
-/* Commit the batch as one snapshot whose watermark is upto (nothing to do when the batch is
- * empty: the watermark just moves). Retries failing steps until done or *stop. 0 or -1. */
-int silver_table_commit(silver_table *t, bronze_pos upto, int64_t now_ms, char *err, size_t errlen);
+/* Commit the batch as one snapshot whose watermark is the table's raised to upto (nothing to do
+ * when the batch is empty: the watermark just moves). Retries failing steps until done or
+ * *stop. 0 or -1. */
+int silver_table_commit(silver_table *t, const silver_mark *upto, int64_t now_ms, char *err, size_t errlen);
 
 /* Committed snapshots, and commits retried because another writer committed first (metrics). */
 uint64_t silver_table_commits(const silver_table *t);
