@@ -7,6 +7,11 @@
  *       (COMMITTED -1 when none; METADATA "-" when empty)
  *   kafka_group_offsets BOOTSTRAP GROUP commit TOPIC PARTITION OFFSET [METADATA]
  *       commit OFFSET (with METADATA) for the group, as a member outside the group would
+ *   kafka_group_offsets BOOTSTRAP GROUP rewind TOPIC...
+ *       join the group (which must have no other member), and once it has been given every
+ *       partition of the topics, commit offset 0 for each of them and leave: what an operator's
+ *       `kafka-consumer-groups --reset-offsets --to-earliest` does (a group that has had members
+ *       takes commits from its members only)
  * Exit status 0, or 1 with the reason on stderr. */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -21,7 +26,10 @@ static rd_kafka_t *client(const char *bootstrap, const char *group)
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "group.id", group, err, sizeof err) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err) != RD_KAFKA_CONF_OK ||
+        /* short timeouts: should a rewind's member linger, the group drops it soon */
+        rd_kafka_conf_set(conf, "session.timeout.ms", "6000", err, sizeof err) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "max.poll.interval.ms", "6000", err, sizeof err) != RD_KAFKA_CONF_OK) {
         fprintf(stderr, "conf: %s\n", err);
         exit(1);
     }
@@ -95,6 +103,49 @@ static int commit(rd_kafka_t *rk, const char *topic, int partition, long long of
     return 0;
 }
 
+static int rewind_all(rd_kafka_t *rk, int ntopics, char **topics)
+{
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(ntopics);
+    for (int t = 0; t < ntopics; t++)
+        rd_kafka_topic_partition_list_add(sub, topics[t], RD_KAFKA_PARTITION_UA);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (e) {
+        fprintf(stderr, "subscribe: %s\n", rd_kafka_err2str(e));
+        return 1;
+    }
+    rd_kafka_topic_partition_list_t *have = NULL;
+    for (int i = 0; i < 600 && (!have || have->cnt == 0); i++) {   /* up to a minute */
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (m)
+            rd_kafka_message_destroy(m);
+        if (have)
+            rd_kafka_topic_partition_list_destroy(have);
+        have = NULL;
+        if (rd_kafka_assignment(rk, &have))
+            have = NULL;
+    }
+    if (!have || have->cnt == 0) {
+        fprintf(stderr, "rewind: the group gave no partitions within a minute\n");
+        return 1;
+    }
+    for (int i = 0; i < have->cnt; i++)
+        have->elems[i].offset = 0;
+    e = rd_kafka_commit(rk, have, 0);
+    for (int i = 0; !e && i < have->cnt; i++)
+        e = have->elems[i].err;
+    int n = have->cnt;
+    rd_kafka_topic_partition_list_destroy(have);
+    if (e) {
+        fprintf(stderr, "commit: %s\n", rd_kafka_err2str(e));
+        return 1;
+    }
+    printf("rewound %d partition(s)\n", n);
+    rd_kafka_consumer_close(rk);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 5 && strcmp(argv[3], "list") == 0) {
@@ -109,7 +160,14 @@ int main(int argc, char **argv)
         rd_kafka_destroy(rk);
         return rc;
     }
+    if (argc >= 5 && strcmp(argv[3], "rewind") == 0) {
+        rd_kafka_t *rk = client(argv[1], argv[2]);
+        int rc = rewind_all(rk, argc - 4, argv + 4);
+        rd_kafka_destroy(rk);
+        return rc;
+    }
     fprintf(stderr, "usage: kafka_group_offsets BOOTSTRAP GROUP list TOPIC...\n"
+                    "       kafka_group_offsets BOOTSTRAP GROUP rewind TOPIC...\n"
                     "       kafka_group_offsets BOOTSTRAP GROUP commit TOPIC PARTITION OFFSET [METADATA]\n");
     return 1;
 }

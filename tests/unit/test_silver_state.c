@@ -6,7 +6,10 @@
  * back to their paths; tables are independent of one another. The key filter in front of the
  * lookups never hides a row: keys put before and after the filter is built, keys only in the
  * delta when it is built, keys past its first capacity (a rebuild), after apply and after a
- * reopen are all found, and keys never put are not. */
+ * reopen are all found, and keys never put are not. Dropping a batch that replaced a committed
+ * row twice, or removed one and put it again, brings back the committed version. A database of
+ * the first layout (the open batch in a silver_delta table) is converted when opened: its batch is
+ * applied or dropped by settle like any other. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <sqlite3.h>
 
 #include "sinks/lake/silver_state.h"
 
@@ -161,6 +166,107 @@ static void test_settle_after_crash(void **state)
     assert_int_equal(find(f, t.id, "a", &pos, "A"), 1);
 }
 
+static void test_discard_restores_first_version(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    silver_state_table t;
+    int64_t pos;
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    put(f, t.id, "x", 1, 1, "x1");
+    put(f, t.id, "y", 1, 2, "y1");
+    assert_int_equal(silver_state_pending_set(f->s, t.id, 3, err, sizeof err), 0);
+    assert_int_equal(silver_state_apply(f->s, t.id, 3, err, sizeof err), 0);
+    put(f, t.id, "x", 2, 5, "x2");
+    put(f, t.id, "x", 2, 6, "x3");
+    assert_int_equal(silver_state_row_remove(f->s, t.id, "y", 1, err, sizeof err), 0);
+    put(f, t.id, "y", 2, 7, "y2");
+    put(f, t.id, "z", 2, 8, "z1");
+    assert_int_equal(silver_state_row_remove(f->s, t.id, "z", 1, err, sizeof err), 0);
+    assert_int_equal(silver_state_sync(f->s, err, sizeof err), 0);
+    reopen(f);   /* a crash after a sync in the middle of the batch */
+    assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+    assert_int_equal(silver_state_settle(f->s, &t, 0, err, sizeof err), 0);
+    assert_int_equal(find(f, t.id, "x", &pos, "x1"), 1);
+    assert_int_equal(pos, 1);
+    assert_int_equal(find(f, t.id, "y", &pos, "y1"), 1);
+    assert_int_equal(find(f, t.id, "z", &pos, NULL), 0);
+    /* the next batch is applied as usual */
+    put(f, t.id, "x", 3, 9, "x4");
+    assert_int_equal(silver_state_pending_set(f->s, t.id, 4, err, sizeof err), 0);
+    assert_int_equal(silver_state_apply(f->s, t.id, 4, err, sizeof err), 0);
+    assert_int_equal(silver_state_discard(f->s, t.id, err, sizeof err), 0);   /* nothing open: no change */
+    assert_int_equal(find(f, t.id, "x", &pos, "x4"), 1);
+    assert_int_equal(find(f, t.id, "y", &pos, "y1"), 1);
+}
+
+/* A database of the first layout with committed rows a (tbl 1), b (tbl 1) and an open batch that
+ * replaced a, removed b and added c, pending as snapshot 9. */
+static void v1_create(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *sql =
+        "CREATE TABLE silver_tables (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+        "  snapshot_id INTEGER NOT NULL DEFAULT 0, pending_snapshot INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE silver_files (id INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, path TEXT NOT NULL);"
+        "CREATE TABLE silver_rows (tbl INTEGER NOT NULL, key BLOB NOT NULL, file INTEGER NOT NULL, "
+        "  pos INTEGER NOT NULL, image BLOB, extra BLOB, PRIMARY KEY (tbl, key)) WITHOUT ROWID;"
+        "CREATE TABLE silver_delta (tbl INTEGER NOT NULL, key BLOB NOT NULL, deleted INTEGER NOT NULL, "
+        "  file INTEGER, pos INTEGER, image BLOB, extra BLOB, PRIMARY KEY (tbl, key)) WITHOUT ROWID;"
+        "INSERT INTO silver_tables VALUES (1, 'public.acct', 8, 9);"
+        "INSERT INTO silver_rows VALUES (1, CAST('a' AS BLOB), 1, 1, CAST('A' AS BLOB), CAST('x' AS BLOB));"
+        "INSERT INTO silver_rows VALUES (1, CAST('b' AS BLOB), 1, 2, CAST('B' AS BLOB), CAST('x' AS BLOB));"
+        "INSERT INTO silver_delta VALUES (1, CAST('a' AS BLOB), 0, 2, 1, CAST('A2' AS BLOB), CAST('x' AS BLOB));"
+        "INSERT INTO silver_delta VALUES (1, CAST('b' AS BLOB), 1, NULL, NULL, NULL, NULL);"
+        "INSERT INTO silver_delta VALUES (1, CAST('c' AS BLOB), 0, 2, 2, CAST('C' AS BLOB), CAST('x' AS BLOB));";
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_first_layout_converted(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    silver_state_table t;
+    int64_t pos;
+    for (int committed = 0; committed < 2; committed++) {
+        char side[160];
+        silver_state_close(f->s);
+        unlink(f->path);
+        snprintf(side, sizeof side, "%s-wal", f->path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", f->path);
+        unlink(side);
+        v1_create(f->path);
+        f->s = silver_state_open(f->path, err, sizeof err);
+        if (!f->s)
+            fail_msg("%s", err);
+        assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+        assert_int_equal(t.snapshot_id, 8);
+        assert_int_equal(t.pending_snapshot, 9);
+        assert_int_equal(silver_state_settle(f->s, &t, committed, err, sizeof err), 0);
+        if (committed) {
+            assert_int_equal(find(f, t.id, "a", &pos, "A2"), 1);
+            assert_int_equal(find(f, t.id, "b", &pos, NULL), 0);
+            assert_int_equal(find(f, t.id, "c", &pos, "C"), 1);
+        } else {
+            assert_int_equal(find(f, t.id, "a", &pos, "A"), 1);
+            assert_int_equal(find(f, t.id, "b", &pos, "B"), 1);
+            assert_int_equal(find(f, t.id, "c", &pos, NULL), 0);
+        }
+        /* and it goes on like a new one: a batch, reopened */
+        put(f, t.id, "d", 3, 1, "D");
+        assert_int_equal(silver_state_pending_set(f->s, t.id, 10, err, sizeof err), 0);
+        assert_int_equal(silver_state_apply(f->s, t.id, 10, err, sizeof err), 0);
+        reopen(f);
+        assert_int_equal(silver_state_table_get(f->s, "public.acct", &t, err, sizeof err), 0);
+        assert_int_equal(silver_state_settle(f->s, &t, 0, err, sizeof err), 0);
+        assert_int_equal(find(f, t.id, "d", &pos, "D"), 1);
+        assert_int_equal(find(f, t.id, "a", &pos, committed ? "A2" : "A"), 1);
+    }
+}
+
 static int count_row(void *arg, const void *key, size_t keylen, const silver_state_row *row)
 {
     (void)key, (void)keylen, (void)row;
@@ -253,6 +359,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle_after_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_each_and_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_filter_never_hides_a_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discard_restores_first_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_layout_converted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

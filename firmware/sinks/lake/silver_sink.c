@@ -315,13 +315,14 @@ int silver_sink_record(silver_sink *s, const event *ev, const silver_pos *pos, c
 
 int silver_sink_due(const silver_sink *s)
 {
-    int64_t now = sv_mono_ms();
+    int64_t now = sv_mono_ms(), dirty = 0;
     SV_EACH_DEST(s, x)
     {
         if (x->dirty && now - x->opened_ms >= s->o.commit_interval_ms)
             return 1;
+        dirty += x->dirty;
     }
-    return 0;
+    return !dirty;   /* nothing open (all skipped, or committed at commit_size): nothing to wait for */
 }
 
 int silver_sink_commit_all(silver_sink *s, char *err, size_t errlen)

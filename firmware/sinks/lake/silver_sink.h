@@ -85,7 +85,8 @@ void silver_sink_close(silver_sink *s);   /* accepts NULL */
  * (silver_pair_change); nothing was applied. */
 int silver_sink_record(silver_sink *s, const event *ev, const silver_pos *pos, const silver_move *mv, char *err,
                        size_t errlen);
-/* 1 when some batch has been open for commit_interval. */
+/* 1 when some batch has been open for commit_interval, or when no batch is open (the changes
+ * handed over since the last commit were all skipped, or committed at commit_size). */
 int silver_sink_due(const silver_sink *s);
 /* Commit every open batch: then every change handed over is in committed snapshots. 0 or -1. */
 int silver_sink_commit_all(silver_sink *s, char *err, size_t errlen);

@@ -1,13 +1,20 @@
 /* silver_state: the silver writer's live-row index and two-phase batch state in SQLite (see
  * silver_state.h). Tables:
- *   silver_tables (id, name, snapshot_id, pending_snapshot)
+ *   silver_tables (id, name, snapshot_id, pending_snapshot, gen, touched)
  *   silver_files  (id, tbl, path)                          data file URIs, named by id in rows
- *   silver_rows   (tbl, key, file, pos, image, extra)      committed live rows
- *   silver_delta  (tbl, key, deleted, file, pos, image, extra)   the open batch's changes
- * Writes happen inside one long SQLite transaction that silver_state_sync commits; WAL mode with
- * synchronous=FULL makes each of those commits durable. Each table's keys (committed and in the
- * delta) are also in a Bloom filter (silver_keyfilter.h), built at the table's first lookup, so
- * that a new key costs no lookup. */
+ *   silver_rows   (tbl, key, file, pos, image, extra, gen)  live rows as the open batch sees them
+ *   silver_undo   (tbl, key, file, pos, image, extra)      committed rows the open batch replaced
+ *                                                          or removed (their first version)
+ * The open batch writes silver_rows directly, with its table's generation `gen`; rows of earlier
+ * generations are committed. A committed row the batch replaces or removes is first copied to
+ * silver_undo. Applying the batch only moves the table to the next generation and empties its
+ * undo rows (no row is copied); dropping it deletes the rows of the open generation and puts the
+ * undo rows back (`touched` says whether there is anything to drop). Writes happen inside one
+ * long SQLite transaction that silver_state_sync commits; WAL mode with synchronous=FULL makes
+ * each of those commits durable. Each table's keys are also in a Bloom filter
+ * (silver_keyfilter.h), built at the table's first lookup, so that a new key costs no lookup.
+ * Databases of the first layout (an open batch in a silver_delta table) are converted when
+ * opened (user_version 2). */
 #include "sinks/lake/silver_state.h"
 
 #include <sqlite3.h>
@@ -19,67 +26,97 @@
 #include "sinks/lake/silver_keyfilter.h"
 
 #define ST_FILTER_MIN_CAPACITY 65536
+#define ST_USER_VERSION 2
 
 enum {
     ST_TABLE_GET,
     ST_TABLE_ADD,
-    ST_DELTA_FIND,
     ST_ROW_FIND,
-    ST_DELTA_PUT,
-    ST_DELTA_REMOVE,
+    ST_UNDO_SAVE,
+    ST_ROW_PUT,
+    ST_ROW_REMOVE,
+    ST_TOUCHED_SET,
+    ST_DROPPED_SET,
     ST_FILE_ADD,
     ST_FILE_PATH,
     ST_PENDING_SET,
-    ST_APPLY_PUT,
-    ST_APPLY_REMOVE,
-    ST_DELTA_CLEAR,
     ST_COMMITTED_SET,
+    ST_UNDO_CLEAR,
+    ST_OPEN_DROP,
+    ST_UNDO_RESTORE,
     ST_ROWS_EACH,
     ST_ROWS_COUNT,
-    ST_KEYS_ROWS,
-    ST_KEYS_DELTA,
+    ST_KEYS,
     ST_COUNT
 };
 
 static const char *const st_sql[ST_COUNT] = {
-    [ST_TABLE_GET] = "SELECT id, snapshot_id, pending_snapshot FROM silver_tables WHERE name = ?1",
+    [ST_TABLE_GET] = "SELECT id, snapshot_id, pending_snapshot, gen, touched FROM silver_tables WHERE name = ?1",
     [ST_TABLE_ADD] = "INSERT INTO silver_tables (name) VALUES (?1)",
-    [ST_DELTA_FIND] = "SELECT deleted, file, pos, image, extra FROM silver_delta WHERE tbl = ?1 AND key = ?2",
-    [ST_ROW_FIND] = "SELECT 0, file, pos, image, extra FROM silver_rows WHERE tbl = ?1 AND key = ?2",
-    [ST_DELTA_PUT] = "INSERT OR REPLACE INTO silver_delta (tbl, key, deleted, file, pos, image, extra) "
-                     "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6)",
-    [ST_DELTA_REMOVE] = "INSERT OR REPLACE INTO silver_delta (tbl, key, deleted) VALUES (?1, ?2, 1)",
+    [ST_ROW_FIND] = "SELECT key, file, pos, image, extra FROM silver_rows WHERE tbl = ?1 AND key = ?2",
+    /* the committed version of a key, before the open batch (generation ?3) first changes it */
+    [ST_UNDO_SAVE] = "INSERT OR IGNORE INTO silver_undo (tbl, key, file, pos, image, extra) "
+                     "SELECT tbl, key, file, pos, image, extra FROM silver_rows WHERE tbl = ?1 AND key = ?2 AND gen <> ?3",
+    [ST_ROW_PUT] = "INSERT OR REPLACE INTO silver_rows (tbl, key, file, pos, image, extra, gen) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_ROW_REMOVE] = "DELETE FROM silver_rows WHERE tbl = ?1 AND key = ?2",
+    [ST_TOUCHED_SET] = "UPDATE silver_tables SET touched = 1 WHERE id = ?1",
+    [ST_DROPPED_SET] = "UPDATE silver_tables SET touched = 0, pending_snapshot = 0 WHERE id = ?1",
     [ST_FILE_ADD] = "INSERT INTO silver_files (tbl, path) VALUES (?1, ?2)",
     [ST_FILE_PATH] = "SELECT path FROM silver_files WHERE id = ?1",
     [ST_PENDING_SET] = "UPDATE silver_tables SET pending_snapshot = ?2 WHERE id = ?1",
-    [ST_APPLY_PUT] = "INSERT OR REPLACE INTO silver_rows (tbl, key, file, pos, image, extra) "
-                     "SELECT tbl, key, file, pos, image, extra FROM silver_delta WHERE tbl = ?1 AND deleted = 0",
-    [ST_APPLY_REMOVE] = "DELETE FROM silver_rows WHERE tbl = ?1 AND key IN "
-                        "(SELECT key FROM silver_delta WHERE tbl = ?1 AND deleted = 1)",
-    [ST_DELTA_CLEAR] = "DELETE FROM silver_delta WHERE tbl = ?1",
-    [ST_COMMITTED_SET] = "UPDATE silver_tables SET snapshot_id = ?2, pending_snapshot = 0 WHERE id = ?1",
+    [ST_COMMITTED_SET] = "UPDATE silver_tables SET snapshot_id = ?2, pending_snapshot = 0, gen = gen + 1, touched = 0 "
+                         "WHERE id = ?1",
+    [ST_UNDO_CLEAR] = "DELETE FROM silver_undo WHERE tbl = ?1",
+    [ST_OPEN_DROP] = "DELETE FROM silver_rows WHERE tbl = ?1 AND gen = ?2",
+    [ST_UNDO_RESTORE] = "INSERT OR REPLACE INTO silver_rows (tbl, key, file, pos, image, extra, gen) "
+                        "SELECT tbl, key, file, pos, image, extra, 0 FROM silver_undo WHERE tbl = ?1",
     [ST_ROWS_EACH] = "SELECT key, file, pos, image, extra FROM silver_rows WHERE tbl = ?1",
-    [ST_ROWS_COUNT] = "SELECT (SELECT count(*) FROM silver_rows WHERE tbl = ?1) + "
-                      "(SELECT count(*) FROM silver_delta WHERE tbl = ?1)",
-    [ST_KEYS_ROWS] = "SELECT key FROM silver_rows WHERE tbl = ?1",
-    [ST_KEYS_DELTA] = "SELECT key FROM silver_delta WHERE tbl = ?1",
+    [ST_ROWS_COUNT] = "SELECT count(*) FROM silver_rows WHERE tbl = ?1",
+    [ST_KEYS] = "SELECT key FROM silver_rows WHERE tbl = ?1",
 };
 
 static const char st_schema[] =
     "CREATE TABLE IF NOT EXISTS silver_tables (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-    "  snapshot_id INTEGER NOT NULL DEFAULT 0, pending_snapshot INTEGER NOT NULL DEFAULT 0);"
+    "  snapshot_id INTEGER NOT NULL DEFAULT 0, pending_snapshot INTEGER NOT NULL DEFAULT 0, "
+    "  gen INTEGER NOT NULL DEFAULT 1, touched INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS silver_files (id INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, path TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS silver_rows (tbl INTEGER NOT NULL, key BLOB NOT NULL, file INTEGER NOT NULL, "
+    "  pos INTEGER NOT NULL, image BLOB, extra BLOB, gen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (tbl, key)) "
+    "  WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS silver_undo (tbl INTEGER NOT NULL, key BLOB NOT NULL, file INTEGER NOT NULL, "
+    "  pos INTEGER NOT NULL, image BLOB, extra BLOB, PRIMARY KEY (tbl, key)) WITHOUT ROWID;";
+
+/* The first layout kept the open batch in silver_delta: its changes become the open generation
+ * (1) of their tables, with the committed rows they replace or remove in silver_undo. */
+static const char st_upgrade_v1[] =
+    "ALTER TABLE silver_tables ADD COLUMN gen INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE silver_tables ADD COLUMN touched INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE silver_rows ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE silver_undo (tbl INTEGER NOT NULL, key BLOB NOT NULL, file INTEGER NOT NULL, "
     "  pos INTEGER NOT NULL, image BLOB, extra BLOB, PRIMARY KEY (tbl, key)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS silver_delta (tbl INTEGER NOT NULL, key BLOB NOT NULL, deleted INTEGER NOT NULL, "
-    "  file INTEGER, pos INTEGER, image BLOB, extra BLOB, PRIMARY KEY (tbl, key)) WITHOUT ROWID;";
+    "INSERT INTO silver_undo SELECT r.tbl, r.key, r.file, r.pos, r.image, r.extra FROM silver_rows r "
+    "  JOIN silver_delta d ON d.tbl = r.tbl AND d.key = r.key;"
+    "DELETE FROM silver_rows WHERE EXISTS (SELECT 1 FROM silver_delta d WHERE d.tbl = silver_rows.tbl "
+    "  AND d.key = silver_rows.key);"
+    "INSERT INTO silver_rows SELECT tbl, key, file, pos, image, extra, 1 FROM silver_delta WHERE deleted = 0;"
+    "UPDATE silver_tables SET touched = 1 WHERE id IN (SELECT tbl FROM silver_delta);"
+    "DROP TABLE silver_delta;";
+
+/* What the writer keeps in memory per table (by id). */
+typedef struct st_table_info {
+    int known;                    /* loaded by silver_state_table_get */
+    int64_t gen;                  /* the open batch's generation */
+    int touched;                  /* the open batch changed rows (recorded in silver_tables) */
+    silver_keyfilter *filter;     /* NULL until the table's first lookup */
+} st_table_info;
 
 struct silver_state {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
     int in_tx;            /* the long transaction is open */
-    silver_keyfilter **filters;   /* by table id; NULL until the table's first lookup */
-    size_t nfilters;
+    st_table_info *tables;
+    size_t ntables;
 };
 
 static int st_fail(silver_state *s, char *err, size_t errlen)
@@ -120,6 +157,51 @@ static int st_done(silver_state *s, sqlite3_stmt *stmt, char *err, size_t errlen
     return rc == SQLITE_DONE ? 0 : st_fail(s, err, errlen);
 }
 
+/* The in-memory record of table tbl (grown as needed); NULL when out of memory or tbl < 0. */
+static st_table_info *st_info(silver_state *s, int64_t tbl)
+{
+    if (tbl < 0)
+        return NULL;
+    if ((size_t)tbl >= s->ntables) {
+        size_t n = (size_t)tbl + 8;
+        st_table_info *a = realloc(s->tables, n * sizeof *a);
+        if (!a)
+            return NULL;
+        memset(a + s->ntables, 0, (n - s->ntables) * sizeof *a);
+        s->tables = a;
+        s->ntables = n;
+    }
+    return &s->tables[tbl];
+}
+
+/* Create the tables, or convert a database of the first layout. */
+static int st_schema_setup(silver_state *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *q;
+    int version = 0, v1 = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+        return st_fail(s, err, errlen);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        version = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (version >= ST_USER_VERSION)
+        return st_exec(s, st_schema, err, errlen);
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'silver_delta'", -1, &q,
+                           NULL) != SQLITE_OK)
+        return st_fail(s, err, errlen);
+    v1 = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d;", ST_USER_VERSION);
+    if (st_exec(s, "BEGIN IMMEDIATE", err, errlen) < 0)
+        return -1;
+    if (st_exec(s, v1 ? st_upgrade_v1 : st_schema, err, errlen) < 0 || st_exec(s, pragma, err, errlen) < 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return st_exec(s, "COMMIT", err, errlen);
+}
+
 silver_state *silver_state_open(const char *path, char *err, size_t errlen)
 {
     silver_state *s = calloc(1, sizeof *s);
@@ -135,7 +217,7 @@ silver_state *silver_state_open(const char *path, char *err, size_t errlen)
     sqlite3_busy_timeout(s->db, 5000);
     /* A 64 MiB page cache: the live-row index is read at every change (SQLite's default is 2 MiB). */
     if (st_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536", err, errlen) < 0 ||
-        st_exec(s, st_schema, err, errlen) < 0)
+        st_schema_setup(s, err, errlen) < 0)
         goto fail;
     for (int k = 0; k < ST_COUNT; k++) {
         if (sqlite3_prepare_v2(s->db, st_sql[k], -1, &s->stmt[k], NULL) != SQLITE_OK) {
@@ -158,9 +240,9 @@ void silver_state_close(silver_state *s)
     if (s->in_tx)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(s->db);
-    for (size_t i = 0; i < s->nfilters; i++)
-        silver_keyfilter_destroy(s->filters[i]);
-    free(s->filters);
+    for (size_t i = 0; i < s->ntables; i++)
+        silver_keyfilter_destroy(s->tables[i].filter);
+    free(s->tables);
     free(s);
 }
 
@@ -188,8 +270,14 @@ int silver_state_table_get(silver_state *s, const char *name, silver_state_table
             out->id = sqlite3_column_int64(q, 0);
             out->snapshot_id = sqlite3_column_int64(q, 1);
             out->pending_snapshot = sqlite3_column_int64(q, 2);
+            st_table_info *t = st_info(s, out->id);
+            if (t) {
+                t->known = 1;
+                t->gen = sqlite3_column_int64(q, 3);
+                t->touched = sqlite3_column_int(q, 4);
+            }
             sqlite3_reset(q);
-            return 0;
+            return t ? 0 : err_setf(err, errlen, "out of memory");
         }
         sqlite3_reset(q);
         if (rc != SQLITE_DONE)
@@ -204,7 +292,16 @@ int silver_state_table_get(silver_state *s, const char *name, silver_state_table
     return err_setf(err, errlen, "silver state: table %s could not be recorded", name);
 }
 
-/* Fill out from a row of (deleted, file, pos, image, extra) or (key, file, pos, image, extra). */
+/* The record of a table silver_state_table_get returned; NULL with err otherwise. */
+static st_table_info *st_known(silver_state *s, int64_t tbl, char *err, size_t errlen)
+{
+    st_table_info *t = tbl >= 0 && (size_t)tbl < s->ntables ? &s->tables[tbl] : NULL;
+    if (!t || !t->known)
+        err_setf(err, errlen, "silver state: table %lld was not opened", (long long)tbl);
+    return t && t->known ? t : NULL;
+}
+
+/* Fill out from a row of (key, file, pos, image, extra). */
 static void st_row_read(sqlite3_stmt *q, silver_state_row *out)
 {
     out->file = sqlite3_column_int64(q, 1);
@@ -215,41 +312,16 @@ static void st_row_read(sqlite3_stmt *q, silver_state_row *out)
     out->extra_len = (size_t)sqlite3_column_bytes(q, 4);
 }
 
-/* Add the keys statement k returns for tbl to f. 0 or -1. */
-static int st_filter_fill(silver_state *s, silver_keyfilter *f, int k, int64_t tbl, char *err, size_t errlen)
-{
-    sqlite3_stmt *q = st_stmt(s, k, err, errlen);
-    if (!q)
-        return -1;
-    sqlite3_bind_int64(q, 1, tbl);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        silver_keyfilter_add(f, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0));
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : st_fail(s, err, errlen);
-}
-
-/* tbl's key filter, built (or rebuilt larger, once full) from its rows and delta. NULL when
- * there is none (out of memory): every key is then looked up. -1 in *failed on an error. */
-static silver_keyfilter *st_filter(silver_state *s, int64_t tbl, int *failed, char *err, size_t errlen)
+/* t's key filter, built (or rebuilt larger, once full) from its rows. NULL when there is none
+ * (out of memory: every key is then looked up) or on an error (*failed set). */
+static silver_keyfilter *st_filter(silver_state *s, st_table_info *t, int64_t tbl, int *failed, char *err,
+                                   size_t errlen)
 {
     *failed = 0;
-    if (tbl < 0)
-        return NULL;
-    if ((size_t)tbl >= s->nfilters) {
-        size_t n = (size_t)tbl + 8;
-        silver_keyfilter **a = realloc(s->filters, n * sizeof *a);
-        if (!a)
-            return NULL;
-        memset(a + s->nfilters, 0, (n - s->nfilters) * sizeof *a);
-        s->filters = a;
-        s->nfilters = n;
-    }
-    silver_keyfilter *f = s->filters[tbl];
-    if (f && !silver_keyfilter_full(f))
-        return f;
-    silver_keyfilter_destroy(f);
-    s->filters[tbl] = NULL;
+    if (t->filter && !silver_keyfilter_full(t->filter))
+        return t->filter;
+    silver_keyfilter_destroy(t->filter);
+    t->filter = NULL;
     sqlite3_stmt *q = st_stmt(s, ST_ROWS_COUNT, err, errlen);
     if (!q) {
         *failed = 1;
@@ -264,65 +336,101 @@ static silver_keyfilter *st_filter(silver_state *s, int64_t tbl, int *failed, ch
         return NULL;
     }
     size_t capacity = (size_t)n * 2 < ST_FILTER_MIN_CAPACITY ? ST_FILTER_MIN_CAPACITY : (size_t)n * 2;
-    if (!(f = silver_keyfilter_create(capacity)))
-        return NULL;
-    if (st_filter_fill(s, f, ST_KEYS_ROWS, tbl, err, errlen) < 0 || st_filter_fill(s, f, ST_KEYS_DELTA, tbl, err, errlen) < 0) {
+    silver_keyfilter *f = silver_keyfilter_create(capacity);
+    if (!f || !(q = st_stmt(s, ST_KEYS, err, errlen))) {
+        *failed = f != NULL;
         silver_keyfilter_destroy(f);
-        *failed = 1;
         return NULL;
     }
-    return s->filters[tbl] = f;
+    sqlite3_bind_int64(q, 1, tbl);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        silver_keyfilter_add(f, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0));
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        silver_keyfilter_destroy(f);
+        *failed = 1;
+        st_fail(s, err, errlen);
+        return NULL;
+    }
+    return t->filter = f;
 }
 
 int silver_state_row_find(silver_state *s, int64_t tbl, const void *key, size_t keylen, silver_state_row *out,
                           char *err, size_t errlen)
 {
+    st_table_info *t = st_known(s, tbl, err, errlen);
     int failed;
-    const silver_keyfilter *f = st_filter(s, tbl, &failed, err, errlen);
+    if (!t)
+        return -1;
+    const silver_keyfilter *f = st_filter(s, t, tbl, &failed, err, errlen);
     if (failed)
         return -1;
     if (f && !silver_keyfilter_maybe(f, key, keylen))
         return 0;
-    const int order[2] = {ST_DELTA_FIND, ST_ROW_FIND};
-    for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *q = st_stmt(s, order[i], err, errlen);
-        if (!q)
-            return -1;
-        sqlite3_bind_int64(q, 1, tbl);
-        sqlite3_bind_blob(q, 2, key, (int)keylen, SQLITE_STATIC);
-        int rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) {
-            if (sqlite3_column_int(q, 0))   /* removed in the open batch */
-                return 0;
-            st_row_read(q, out);   /* valid until the statement's next reset */
-            return 1;
-        }
-        if (rc != SQLITE_DONE)
-            return st_fail(s, err, errlen);
+    sqlite3_stmt *q = st_stmt(s, ST_ROW_FIND, err, errlen);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64(q, 1, tbl);
+    sqlite3_bind_blob(q, 2, key, (int)keylen, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        st_row_read(q, out);   /* valid until the statement's next reset */
+        return 1;
     }
-    return 0;
+    return rc == SQLITE_DONE ? 0 : st_fail(s, err, errlen);
+}
+
+/* Before the open batch first changes key: keep its committed version (if any) for a rollback,
+ * and record once that the batch changed rows. */
+static int st_undo_save(silver_state *s, st_table_info *t, int64_t tbl, const void *key, size_t keylen, char *err,
+                        size_t errlen)
+{
+    if (!t->touched) {
+        sqlite3_stmt *u = st_stmt(s, ST_TOUCHED_SET, err, errlen);
+        if (!u)
+            return -1;
+        sqlite3_bind_int64(u, 1, tbl);
+        if (st_done(s, u, err, errlen) < 0)
+            return -1;
+        t->touched = 1;
+    }
+    sqlite3_stmt *q = st_stmt(s, ST_UNDO_SAVE, err, errlen);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64(q, 1, tbl);
+    sqlite3_bind_blob(q, 2, key, (int)keylen, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, t->gen);
+    return st_done(s, q, err, errlen);
 }
 
 int silver_state_row_put(silver_state *s, int64_t tbl, const void *key, size_t keylen, const silver_state_row *row,
                          char *err, size_t errlen)
 {
-    sqlite3_stmt *q = st_stmt(s, ST_DELTA_PUT, err, errlen);
+    st_table_info *t = st_known(s, tbl, err, errlen);
+    if (!t || st_undo_save(s, t, tbl, key, keylen, err, errlen) < 0)
+        return -1;
+    sqlite3_stmt *q = st_stmt(s, ST_ROW_PUT, err, errlen);
     if (!q)
         return -1;
-    if (tbl >= 0 && (size_t)tbl < s->nfilters && s->filters[tbl])   /* else added when it is built */
-        silver_keyfilter_add(s->filters[tbl], key, keylen);
+    if (t->filter)   /* else added when it is built */
+        silver_keyfilter_add(t->filter, key, keylen);
     sqlite3_bind_int64(q, 1, tbl);
     sqlite3_bind_blob(q, 2, key, (int)keylen, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, row->file);
     sqlite3_bind_int64(q, 4, row->pos);
     sqlite3_bind_blob(q, 5, row->image ? row->image : "", (int)row->image_len, SQLITE_STATIC);
     sqlite3_bind_blob(q, 6, row->extra ? row->extra : "", (int)row->extra_len, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 7, t->gen);
     return st_done(s, q, err, errlen);
 }
 
 int silver_state_row_remove(silver_state *s, int64_t tbl, const void *key, size_t keylen, char *err, size_t errlen)
 {
-    sqlite3_stmt *q = st_stmt(s, ST_DELTA_REMOVE, err, errlen);
+    st_table_info *t = st_known(s, tbl, err, errlen);
+    if (!t || st_undo_save(s, t, tbl, key, keylen, err, errlen) < 0)
+        return -1;
+    sqlite3_stmt *q = st_stmt(s, ST_ROW_REMOVE, err, errlen);
     if (!q)
         return -1;
     sqlite3_bind_int64(q, 1, tbl);
@@ -404,18 +512,29 @@ int silver_state_pending_set(silver_state *s, int64_t tbl, int64_t snapshot_id, 
 
 int silver_state_apply(silver_state *s, int64_t tbl, int64_t snapshot_id, char *err, size_t errlen)
 {
-    if (st_run(s, ST_APPLY_PUT, tbl, 0, 0, err, errlen) < 0 || st_run(s, ST_APPLY_REMOVE, tbl, 0, 0, err, errlen) < 0 ||
-        st_run(s, ST_DELTA_CLEAR, tbl, 0, 0, err, errlen) < 0 ||
-        st_run(s, ST_COMMITTED_SET, tbl, 1, snapshot_id, err, errlen) < 0)
+    st_table_info *t = st_known(s, tbl, err, errlen);
+    if (!t || st_run(s, ST_COMMITTED_SET, tbl, 1, snapshot_id, err, errlen) < 0 ||
+        st_run(s, ST_UNDO_CLEAR, tbl, 0, 0, err, errlen) < 0 || silver_state_sync(s, err, errlen) < 0)
         return -1;
-    return silver_state_sync(s, err, errlen);
+    t->gen++;
+    t->touched = 0;
+    return 0;
 }
 
 int silver_state_discard(silver_state *s, int64_t tbl, char *err, size_t errlen)
 {
-    if (st_run(s, ST_DELTA_CLEAR, tbl, 0, 0, err, errlen) < 0 || st_run(s, ST_PENDING_SET, tbl, 1, 0, err, errlen) < 0)
+    st_table_info *t = st_known(s, tbl, err, errlen);
+    if (!t)
         return -1;
-    return silver_state_sync(s, err, errlen);
+    /* the open generation's rows go, the committed versions they replaced come back; the filter
+     * may keep keys that are gone (it only ever says "maybe") */
+    if ((t->touched && (st_run(s, ST_OPEN_DROP, tbl, 1, t->gen, err, errlen) < 0 ||
+                        st_run(s, ST_UNDO_RESTORE, tbl, 0, 0, err, errlen) < 0 ||
+                        st_run(s, ST_UNDO_CLEAR, tbl, 0, 0, err, errlen) < 0)) ||
+        st_run(s, ST_DROPPED_SET, tbl, 0, 0, err, errlen) < 0 || silver_state_sync(s, err, errlen) < 0)
+        return -1;
+    t->touched = 0;
+    return 0;
 }
 
 int silver_state_settle(silver_state *s, const silver_state_table *t, int pending_committed, char *err,

@@ -5,11 +5,12 @@
  * writer-defined extra bytes (the history table's version columns).
  *
  * Committing a batch is two-phase, because the catalog (SQLite or PostgreSQL) is not this
- * database: changes of the open batch go to a delta (never to the committed rows); before the
- * catalog swap the batch's snapshot id is recorded as pending (durably); after the swap the delta
- * is applied and the snapshot becomes the committed one. After a crash, silver_state_settle()
- * decides from the table itself: if the pending snapshot is in the table, the delta is applied;
- * otherwise it is dropped (the changes come again from the slot). So the rows always describe
+ * database: the open batch's changes are kept apart from the committed rows (a generation of
+ * rows, with the committed versions they replace saved for a rollback); before the catalog swap
+ * the batch's snapshot id is recorded as pending (durably); after the swap the batch is applied
+ * and the snapshot becomes the committed one. After a crash, silver_state_settle() decides from
+ * the table itself: if the pending snapshot is in the table, the batch is applied; otherwise it
+ * is dropped (the changes come again from the slot). So the committed rows always describe
  * exactly the table's current snapshot.
  *
  * Ownership: silver_state_close frees everything. A found row's image and extra point into the
@@ -46,8 +47,8 @@ typedef struct silver_state_row {
     size_t extra_len;
 } silver_state_row;
 
-/* The live row of key as the open batch sees it (its delta over the committed rows): 1 found
- * (out filled), 0 none, -1 error. */
+/* The live row of key as the open batch sees it (its changes over the committed rows): 1 found
+ * (out filled), 0 none, -1 error. tbl must come from silver_state_table_get. */
 int silver_state_row_find(silver_state *s, int64_t tbl, const void *key, size_t keylen, silver_state_row *out,
                           char *err, size_t errlen);
 /* Set or remove key's live row in the open batch. 0 or -1. */
@@ -55,7 +56,7 @@ int silver_state_row_put(silver_state *s, int64_t tbl, const void *key, size_t k
                          char *err, size_t errlen);
 int silver_state_row_remove(silver_state *s, int64_t tbl, const void *key, size_t keylen, char *err, size_t errlen);
 
-/* Visit every committed live row of tbl (the open batch's delta must be empty: commit first).
+/* Visit every committed live row of tbl (the open batch must have no changes: commit first).
  * fn returns 0 to go on; its non-zero value stops the walk and is returned. */
 typedef int (*silver_state_row_fn)(void *arg, const void *key, size_t keylen, const silver_state_row *row);
 int silver_state_rows_each(silver_state *s, int64_t tbl, silver_state_row_fn fn, void *arg, char *err,
@@ -66,14 +67,14 @@ int silver_state_file_add(silver_state *s, int64_t tbl, const char *path, int64_
 /* The URI of file id into out (outlen bytes). 0 or -1 (unknown id, too long). */
 int silver_state_file_path(silver_state *s, int64_t id, char *out, size_t outlen, char *err, size_t errlen);
 
-/* Make the open batch's delta durable so far (a SQLite commit; the batch itself stays open). */
+/* Make the open batch's changes durable so far (a SQLite commit; the batch itself stays open). */
 int silver_state_sync(silver_state *s, char *err, size_t errlen);
 
 /* Phase one: the batch of tbl is about to become snapshot_id (durable when this returns). */
 int silver_state_pending_set(silver_state *s, int64_t tbl, int64_t snapshot_id, char *err, size_t errlen);
-/* Phase two: the catalog has snapshot_id; apply tbl's delta and make snapshot_id committed. */
+/* Phase two: the catalog has snapshot_id; apply tbl's batch and make snapshot_id committed. */
 int silver_state_apply(silver_state *s, int64_t tbl, int64_t snapshot_id, char *err, size_t errlen);
-/* Forget tbl's open batch (delta and pending mark). */
+/* Forget tbl's open batch (its changes and pending mark). */
 int silver_state_discard(silver_state *s, int64_t tbl, char *err, size_t errlen);
 
 /* After a restart: pending_committed tells whether t's pending snapshot made it into the table;
