@@ -830,7 +830,10 @@ objstore *objstore_s3_create(const objstore_s3_options *o, char *err, size_t err
         s3_destroy(&s->base);
         return NULL;
     }
+    /* "s3://bucket/prefix" without a trailing '/' (writers append "/<key>") */
     snprintf(s->describe, sizeof s->describe, "s3://%s/%s", s->bucket, s->prefix);
+    for (size_t n = strlen(s->describe); n > 5 + strlen(s->bucket) && s->describe[n - 1] == '/'; n--)
+        s->describe[n - 1] = '\0';
     return &s->base;
 }
 

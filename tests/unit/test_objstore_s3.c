@@ -257,7 +257,11 @@ static void test_address(void **state)
 
     char err[256];
     objstore *s = objstore_s3_create(&o, err, sizeof err);
-    assert_string_equal(objstore_describe(s), "s3://lake/");
+    assert_string_equal(objstore_describe(s), "s3://lake");   /* no trailing '/': writers append "/key" */
+    objstore_destroy(s);
+    o.prefix = "tenant/a/";
+    s = objstore_s3_create(&o, err, sizeof err);
+    assert_string_equal(objstore_describe(s), "s3://lake/tenant/a");
     objstore_destroy(s);
 }
 

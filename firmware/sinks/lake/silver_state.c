@@ -382,10 +382,11 @@ int silver_state_row_find(silver_state *s, int64_t tbl, const void *key, size_t 
 }
 
 /* Before the open batch first changes key: keep its committed version (if any) for a rollback,
- * and record once that the batch changed rows. */
+ * and record once that the batch changed rows. A key the filter has never seen has no version. */
 static int st_undo_save(silver_state *s, st_table_info *t, int64_t tbl, const void *key, size_t keylen, char *err,
                         size_t errlen)
 {
+    int absent = t->filter && !silver_keyfilter_maybe(t->filter, key, keylen);
     if (!t->touched) {
         sqlite3_stmt *u = st_stmt(s, ST_TOUCHED_SET, err, errlen);
         if (!u)
@@ -395,6 +396,8 @@ static int st_undo_save(silver_state *s, st_table_info *t, int64_t tbl, const vo
             return -1;
         t->touched = 1;
     }
+    if (absent)
+        return 0;
     sqlite3_stmt *q = st_stmt(s, ST_UNDO_SAVE, err, errlen);
     if (!q)
         return -1;

@@ -6,6 +6,17 @@
 // bigint as decimal text, Date as microseconds since the epoch, everything else as read.
 // Microsecond timestamps are kept exact: hyparquet's default parser makes a Date (milliseconds),
 // so icebird's hyparquet gets a parser that returns the microseconds themselves.
+// Optional, for tables on an S3 API server (only when the variables are set; file:// URLs are
+// served as above either way):
+//   ICEBIRD_S3_HTTP_BASE=http://HOST:PORT  TABLE_URL is then an http:// URL of the table on that
+//       server (path style: http://HOST:PORT/BUCKET/KEY...). The metadata names its files with
+//       absolute s3://BUCKET/KEY (or s3a://) locations, which icebird turns into
+//       https://BUCKET.s3.amazonaws.com/KEY; both forms are fetched from
+//       ICEBIRD_S3_HTTP_BASE/BUCKET/KEY with the real fetch (over HTTP, anonymous, the request's
+//       method and headers, Range included, kept as they are).
+//   ICEBIRD_FETCH_LOG=FILE  every request that goes over the network (not file://) is appended
+//       to FILE as a JSON line {method, url (as fetched), range, status}.
+import { appendFileSync } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { icebergMetadata, icebergRead } from 'icebird'
@@ -15,9 +26,28 @@ const { DEFAULT_PARSERS } = await import(new URL('../node_modules/icebird/node_m
 DEFAULT_PARSERS.timestampFromMicroseconds = micros => micros
 
 const realFetch = globalThis.fetch
+const s3HttpBase = (process.env.ICEBIRD_S3_HTTP_BASE || '').replace(/\/+$/, '')
+const fetchLog = process.env.ICEBIRD_FETCH_LOG
+// s3://BUCKET/KEY, s3a://BUCKET/KEY or https://BUCKET.s3.amazonaws.com/KEY -> BASE/BUCKET/KEY.
+const s3ToHttp = url => {
+  let m = /^s3a?:\/\/([^/]+)(\/.*)$/.exec(url)
+  if (!m) m = /^https:\/\/([^/]+)\.s3\.amazonaws\.com(\/.*)$/.exec(url)
+  return m ? `${s3HttpBase}/${m[1]}${m[2]}` : url
+}
+const netFetch = async (input, init) => {
+  if (!s3HttpBase && !fetchLog) return realFetch(input, init)
+  const orig = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+  const url = s3HttpBase ? s3ToHttp(orig) : orig
+  const res = await realFetch(url === orig ? input : input instanceof Request ? new Request(url, input) : url, init)
+  if (fetchLog) {
+    appendFileSync(fetchLog, JSON.stringify({ method: (init.method || 'GET').toUpperCase(), url,
+      range: new Headers(init.headers || {}).get('range'), status: res.status }) + '\n')
+  }
+  return res
+}
 globalThis.fetch = async (input, init = {}) => {
   const url = typeof input === 'string' ? input : input.url
-  if (!url.startsWith('file://')) return realFetch(input, init)
+  if (!url.startsWith('file://')) return netFetch(input, init)
   const path = fileURLToPath(url)
   let size
   try {
