@@ -17,7 +17,9 @@
 # sluice.appliance = kafka/sluice-silver and sluice.kafka.offsets = the offset of the last change
 # event of each partition of its topic (read back with kcat). Then the group's offsets are rewound
 # to 0 while s is stopped: s reads every record again and must skip all of them (the watermarks
-# in the summaries), the tables unchanged. Tombstones and heartbeats must be
+# in the summaries), the tables unchanged. A second process joining the group must make both
+# refuse their share of the partitions (silver from Kafka runs as one process per group) without
+# writing anything; with it gone, a restarted s goes on alone. Tombstones and heartbeats must be
 # skipped without being counted; then a record that is not JSON is produced with kcat: it must be
 # counted in sluice_silver_kafka_skipped_records_total and logged, the group's offsets must move
 # past it, and the tables must still be exact. Last, a change event without a Connect schema (of
@@ -246,6 +248,34 @@ records=$(cat "$test_tmp/acct.all.json" "$test_tmp/line.all.json" | jq -s '[.[] 
 verify "after rewinding the group's offsets"
 check_summaries || fail "the latest snapshots' summaries changed after the rewind"
 pass "after rewinding the group's offsets all $records change records were skipped as already in the tables"
+
+# One writer per group: a second process (its own state, so its own index of live rows) joins the
+# group; the partitions are split and each refuses a share of a topic, with the reason; nothing is
+# written meanwhile. With the second one gone and s restarted, s takes every partition again.
+kafka_down() {   # kafka_down NAME: until NAME's /readyz reports silver_kafka down (its message in $down)
+    local start=$SECONDS
+    until down=$(curl -s "http://127.0.0.1:${sluice_port[$1]}/readyz" |
+        jq -er '.components[] | select(.name == "silver_kafka" and .state == "down") | .message'); do
+        ((SECONDS - start < 90)) || fail "$1 did not refuse a share of the group's partitions"
+        sleep 0.3
+    done
+}
+pg_conninfo='' sluice_start s2 "${s_settings[@]}"
+for n in s s2; do
+    kafka_down "$n"
+    grep -q "another process consumes in the same group" <<<"$down" || fail "$n stopped for another reason: $down"
+done
+pass "a second process in the group: both refuse their share ($(cut -c1-150 <<<"$down"))"
+[ ! -e "$test_tmp/s2.state/silver.db" ] || [ "$(sqlite3 "$test_tmp/s2.state/silver.db" 'SELECT count(*) FROM silver_rows')" = 0 ] ||
+    fail "the refused second process wrote rows to its index"
+sluice_stop s2
+sluice_stop s
+start_s
+wait_caught_up 120 "after the second process left"
+curl -s "http://127.0.0.1:${sluice_port[s]}/readyz" | jq -e '.components[] | select(.name == "silver_kafka" and .state == "ok")' >/dev/null ||
+    fail "s did not resume consuming alone"
+verify "after the second process left"
+check_summaries || fail "the latest snapshots' summaries changed after the second process"
 
 # Records that cannot be decoded, one at a time: each must be counted in
 # sluice_silver_kafka_skipped_records_total (the count reaches WANT), the group's offsets must move
