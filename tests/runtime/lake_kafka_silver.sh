@@ -30,6 +30,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/pg.bash"
 source "$(dirname "$0")/kafka.bash"
+source "$(dirname "$0")/silver.bash"
 : "${SLUICE_BUILD_DIR:?SLUICE_BUILD_DIR must point to the build tree (ctest sets it)}"
 offsets_tool="$SLUICE_BUILD_DIR/tests/kafka_group_offsets"
 [ -x "$offsets_tool" ] || fail "kafka_group_offsets not built: $offsets_tool"
@@ -46,10 +47,7 @@ python3 "$(dirname "$0")/silver_workload.py" "$test_tmp" "$seed" a:200:20 b:150:
 psql -X -q -f "$test_tmp/schema.sql" >/dev/null
 out=$test_tmp/out
 mkdir -p "$out"
-psql_q "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'balance', balance::text, 'note', note,
-        'updated', (extract(epoch FROM updated) * 1000000)::bigint, 'active', active)), '[]') FROM acct" >"$out/acct.initial.json"
-psql_q "SELECT coalesce(json_agg(json_build_object('order_id', order_id, 'line', line, 'qty', qty::text,
-        'price', price)), '[]') FROM line" >"$out/line.initial.json"
+silver_pg_dump initial
 
 group=sluice-silver
 heartbeat=__debezium-heartbeat.sluice
@@ -146,21 +144,10 @@ grep -q '^sluice_silver_kafka_records_total [1-9]' <<<"$metrics" ||
 grep -q '^sluice_silver_keyless_tables_total 1' <<<"$metrics" || fail "the table without a key was not reported skipped"
 [ ! -e "$lake/silver/sluice/public/nokey" ] || fail "a table without a primary key was written to silver"
 oracle_dump "$out/oracle.jsonl"
-psql_q "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'balance', balance::text, 'note', note,
-        'updated', (extract(epoch FROM updated) * 1000000)::bigint, 'active', active)), '[]') FROM acct" >"$out/acct.pg.json"
-psql_q "SELECT coalesce(json_agg(json_build_object('order_id', order_id, 'line', line, 'qty', qty::text,
-        'price', price)), '[]') FROM line" >"$out/line.pg.json"
+silver_pg_dump pg
 
 verify() {   # verify WHEN: icebird reads the silver tables; silver_verify.py compares them
-    local t
-    for t in acct line; do
-        node "$e2e/tools/icebird_read.mjs" "file://$lake/silver/sluice/public/$t" >"$out/$t.current.json" 2>"$test_tmp/icebird.err" ||
-            fail "$1: icebird could not read silver table $t: $(cat "$test_tmp/icebird.err")"
-        node "$e2e/tools/icebird_read.mjs" "file://$lake/silver/sluice/public/${t}_history" >"$out/$t.history.json" \
-            2>"$test_tmp/icebird.err" || fail "$1: icebird could not read silver table ${t}_history: $(cat "$test_tmp/icebird.err")"
-    done
-    python3 "$(dirname "$0")/silver_verify.py" "$out" || fail "$1: the silver tables are not exact (seed $seed)"
-    pass "$1: current tables equal SELECT *, history tables equal the SCD2 of the change log (icebird, seed $seed)"
+    silver_read_verify "$1" "file://$lake/silver/sluice/public"
 }
 # What the topics hold, read back by kcat (for the summaries' offsets below).
 for t in acct line; do

@@ -14,6 +14,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/pg.bash"
 source "$(dirname "$0")/sluice.bash"
+source "$(dirname "$0")/silver.bash"
 e2e="$SLUICE_REPO/tests/e2e"
 [ -f "$e2e/node_modules/icebird/package.json" ] ||
     fail "$e2e/node_modules/icebird is missing: run packaging/install-deps.sh --test (npm ci in tests/e2e)"
@@ -27,10 +28,7 @@ python3 "$(dirname "$0")/silver_workload.py" "$test_tmp" "$seed" a:200:20 b:150:
 psql -X -q -f "$test_tmp/schema.sql" >/dev/null
 out=$test_tmp/out
 mkdir -p "$out"
-psql_q "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'balance', balance::text, 'note', note,
-        'updated', (extract(epoch FROM updated) * 1000000)::bigint, 'active', active)), '[]') FROM acct" >"$out/acct.initial.json"
-psql_q "SELECT coalesce(json_agg(json_build_object('order_id', order_id, 'line', line, 'qty', qty::text,
-        'price', price)), '[]') FROM line" >"$out/line.initial.json"
+silver_pg_dump initial
 
 lake=$test_tmp/lake
 sluice_start s lake.store=local "lake.path=$lake" silver.enabled=true silver.commit_interval=1s bronze.enabled=false
@@ -60,18 +58,8 @@ sluice_stop s
 oracle_dump "$out/oracle.jsonl"
 [ ! -e "$lake/silver/sluice/public/nokey" ] || fail "a table without a primary key was written to silver"
 
-psql_q "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'balance', balance::text, 'note', note,
-        'updated', (extract(epoch FROM updated) * 1000000)::bigint, 'active', active)), '[]') FROM acct" >"$out/acct.pg.json"
-psql_q "SELECT coalesce(json_agg(json_build_object('order_id', order_id, 'line', line, 'qty', qty::text,
-        'price', price)), '[]') FROM line" >"$out/line.pg.json"
-for t in acct line; do
-    node "$e2e/tools/icebird_read.mjs" "file://$lake/silver/sluice/public/$t" >"$out/$t.current.json" 2>"$test_tmp/icebird.err" ||
-        fail "icebird could not read silver table $t: $(cat "$test_tmp/icebird.err")"
-    node "$e2e/tools/icebird_read.mjs" "file://$lake/silver/sluice/public/${t}_history" >"$out/$t.history.json" \
-        2>"$test_tmp/icebird.err" || fail "icebird could not read silver table ${t}_history: $(cat "$test_tmp/icebird.err")"
-done
-python3 "$(dirname "$0")/silver_verify.py" "$out" || fail "the silver tables are not exact (seed $seed)"
-pass "current tables equal SELECT *, history tables equal the SCD2 of the change log (icebird, seed $seed)"
+silver_pg_dump pg
+silver_read_verify "after the workload" "file://$lake/silver/sluice/public"
 
 # Position deletes and data files as an independent Parquet reader sees them.
 data=$(ls "$lake"/silver/sluice/public/acct/data/*-00000.parquet | head -1)

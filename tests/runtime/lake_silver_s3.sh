@@ -21,6 +21,7 @@ source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/pg.bash"
 source "$(dirname "$0")/sluice.bash"
 source "$(dirname "$0")/s3.bash"
+source "$(dirname "$0")/silver.bash"
 e2e="$SLUICE_REPO/tests/e2e"
 command -v sqlite3 >/dev/null || fail "sqlite3 is needed to read the Iceberg catalog (install the Debian package sqlite3)"
 for pkg in icebird @duckdb/node-api avsc; do
@@ -37,13 +38,7 @@ python3 "$(dirname "$0")/silver_workload.py" "$test_tmp" "$seed" a:120:20 b:80:5
 psql -X -q -f "$test_tmp/schema.sql" >/dev/null
 out=$test_tmp/out
 mkdir -p "$out"
-dump_pg() {   # dump_pg SUFFIX: both tables as PostgreSQL holds them now, for silver_verify.py
-    psql_q "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'balance', balance::text, 'note', note,
-            'updated', (extract(epoch FROM updated) * 1000000)::bigint, 'active', active)), '[]') FROM acct" >"$out/acct.$1.json"
-    psql_q "SELECT coalesce(json_agg(json_build_object('order_id', order_id, 'line', line, 'qty', qty::text,
-            'price', price)), '[]') FROM line" >"$out/line.$1.json"
-}
-dump_pg initial
+silver_pg_dump initial
 
 sluice_start s lake.store=s3 "s3.endpoint=http://127.0.0.1:$s3_port" "s3.bucket=$s3_bucket" "s3.region=$s3_region" \
     "s3.access_key_id=$s3_ak" "s3.secret_access_key=$s3_sk" s3.path_style=true \
@@ -72,7 +67,7 @@ echo "$(grep -E '^sluice_silver_' <<<"$metrics" | tr '\n' ' ')"
 [ "$(s3_stat sig_ok)" -gt 0 ] || fail "no signed request of the appliance reached the signature check"
 sluice_stop s
 oracle_dump "$out/oracle.jsonl"
-dump_pg pg
+silver_pg_dump pg
 
 # What s3rver holds: objects are files <key>._S3rver_object under $s3_data/<bucket>.
 root=$s3_data/$s3_bucket/silver/sluice/public
@@ -87,17 +82,8 @@ pass "s3rver holds the metadata and data files of the four silver tables (and no
 # icebird over HTTP, straight from s3rver's port.
 http_base=http://127.0.0.1:$s3rver_port
 export ICEBIRD_S3_HTTP_BASE=$http_base ICEBIRD_FETCH_LOG=$test_tmp/fetch.jsonl
-for t in acct line; do
-    for suffix in "" _history; do
-        name=$t$suffix kind=current
-        [ -z "$suffix" ] || kind=history
-        node "$e2e/tools/icebird_read.mjs" "$http_base/$s3_bucket/silver/sluice/public/$name" >"$out/$t.$kind.json" \
-            2>"$test_tmp/icebird.err" || fail "icebird could not read silver table $name over HTTP: $(cat "$test_tmp/icebird.err")"
-    done
-done
+silver_read_verify "over HTTP from the S3 server" "$http_base/$s3_bucket/silver/sluice/public"
 unset ICEBIRD_S3_HTTP_BASE ICEBIRD_FETCH_LOG
-python3 "$(dirname "$0")/silver_verify.py" "$out" || fail "the silver tables on S3 are not exact (seed $seed)"
-pass "current tables equal SELECT *, history tables equal the SCD2 of the change log (icebird over HTTP, seed $seed)"
 
 # Every request icebird made went to s3rver and succeeded; Parquet was read in ranges.
 log=$test_tmp/fetch.jsonl
