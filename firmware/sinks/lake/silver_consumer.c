@@ -150,9 +150,13 @@ static int sc_whole_topics(silver_consumer *c, const rd_kafka_topic_partition_li
 {
     for (int i = 0; i < parts->cnt; i++) {
         const char *topic = parts->elems[i].topic;
-        int held = 0;
-        for (int j = 0; j < parts->cnt; j++)
+        int held = 0, seen = 0;
+        for (int j = 0; j < parts->cnt; j++) {
             held += strcmp(parts->elems[j].topic, topic) == 0;
+            seen |= j < i && strcmp(parts->elems[j].topic, topic) == 0;
+        }
+        if (seen)
+            continue;   /* one metadata request per topic */
         rd_kafka_topic_t *t = rd_kafka_topic_new(c->rk, topic, NULL);
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t e = t ? rd_kafka_metadata(c->rk, 0, t, &md, 10000) : RD_KAFKA_RESP_ERR__NOENT;

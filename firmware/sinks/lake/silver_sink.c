@@ -27,7 +27,8 @@ typedef struct sv_dest {
     int64_t opened_ms;         /* monotonic time of the batch's first change */
     int64_t *tx_commit_us;     /* source commit times of the batch's transactions (freshness) */
     size_t ntx, captx;
-    uint64_t last_tx_lsn;      /* commit LSN of the last transaction recorded there */
+    uint32_t last_tx_xid;      /* the last transaction recorded there (xid and commit time: from */
+    int64_t last_tx_us;        /* Kafka, each change has its own LSN but they share these) */
     struct sv_dest *next;
 } sv_dest;
 
@@ -156,7 +157,7 @@ static void sv_metrics_publish(silver_sink *s)
 /* Remember the commit time of the change's transaction (once per transaction). */
 static void sv_tx_note(sv_dest *x, const tx_info *tx)
 {
-    if (!tx || !tx->commit_time_us || tx->final_lsn == x->last_tx_lsn)
+    if (!tx || !tx->commit_time_us || (tx->xid == x->last_tx_xid && tx->commit_time_us == x->last_tx_us))
         return;
     if (x->ntx == x->captx) {
         size_t cap = x->captx ? x->captx * 2 : 64;
@@ -167,7 +168,8 @@ static void sv_tx_note(sv_dest *x, const tx_info *tx)
         x->captx = cap;
     }
     x->tx_commit_us[x->ntx++] = tx->commit_time_us;
-    x->last_tx_lsn = tx->final_lsn;
+    x->last_tx_xid = tx->xid;
+    x->last_tx_us = tx->commit_time_us;
 }
 
 static int sv_commit(silver_sink *s, sv_dest *x, char *err, size_t errlen)
@@ -182,7 +184,8 @@ static int sv_commit(silver_sink *s, sv_dest *x, char *err, size_t errlen)
     for (size_t i = 0; i < x->ntx; i++)
         metric_observe(s->m_freshness, (now_us - (double)x->tx_commit_us[i]) / 1e6);
     x->ntx = 0;
-    x->last_tx_lsn = 0;
+    x->last_tx_xid = 0;
+    x->last_tx_us = 0;
     return 0;
 }
 
