@@ -17,8 +17,8 @@
 # sluice.appliance = kafka/sluice-silver and sluice.kafka.offsets = the offset of the last change
 # event of each partition of its topic (read back with kcat). Then the group's offsets are rewound
 # to 0 while s is stopped: s reads every record again and must skip all of them (the watermarks
-# in the summaries), the tables unchanged. A second process joining the group must make both
-# refuse their share of the partitions (silver from Kafka runs as one process per group) without
+# in the summaries), the tables unchanged. A second process joining the group must make the
+# process given a share of a topic refuse it (silver from Kafka runs as one process per group) without
 # writing anything; with it gone, a restarted s goes on alone. Tombstones and heartbeats must be
 # skipped without being counted; then a record that is not JSON is produced with kcat: it must be
 # counted in sluice_silver_kafka_skipped_records_total and logged, the group's offsets must move
@@ -237,24 +237,27 @@ check_summaries || fail "the latest snapshots' summaries changed after the rewin
 pass "after rewinding the group's offsets all $records change records were skipped as already in the tables"
 
 # One writer per group: a second process (its own state, so its own index of live rows) joins the
-# group; the partitions are split and each refuses a share of a topic, with the reason; nothing is
-# written meanwhile. With the second one gone and s restarted, s takes every partition again.
-kafka_down() {   # kafka_down NAME: until NAME's /readyz reports silver_kafka down (its message in $down)
-    local start=$SECONDS
-    until down=$(curl -s "http://127.0.0.1:${sluice_port[$1]}/readyz" |
-        jq -er '.components[] | select(.name == "silver_kafka" and .state == "down") | .message'); do
-        ((SECONDS - start < 90)) || fail "$1 did not refuse a share of the group's partitions"
+# group; the partitions are split and a process given a share of a topic refuses it, with the
+# reason; the second process writes nothing. With the second one gone and s restarted, s takes every partition again.
+kafka_down() {   # kafka_down: until s or s2 reports silver_kafka down (its message in $down)
+    local start=$SECONDS n
+    while :; do
+        for n in s s2; do
+            down=$(curl -s "http://127.0.0.1:${sluice_port[$n]}/readyz" |
+                jq -er '.components[] | select(.name == "silver_kafka" and .state == "down") | .message') && return 0
+        done
+        ((SECONDS - start < 90)) || { tail -20 "$test_tmp/s2.log"; fail "neither process refused a share of the group's partitions"; }
         sleep 0.3
     done
 }
 pg_conninfo='' sluice_start s2 "${s_settings[@]}"
-for n in s s2; do
-    kafka_down "$n"
-    grep -q "another process consumes in the same group" <<<"$down" || fail "$n stopped for another reason: $down"
-done
-pass "a second process in the group: both refuse their share ($(cut -c1-150 <<<"$down"))"
+# Which of the two gets a share first depends on the group's timing (under load the coordinator
+# may even give s2 everything for a while, s being slow to rejoin): one of them must refuse.
+kafka_down
+grep -q "another process consumes in the same group" <<<"$down" || fail "stopped for another reason: $down"
+pass "a second process in the group: a share is refused ($(cut -c1-150 <<<"$down"))"
 [ ! -e "$test_tmp/s2.state/silver.db" ] || [ "$(sqlite3 "$test_tmp/s2.state/silver.db" 'SELECT count(*) FROM silver_rows')" = 0 ] ||
-    fail "the refused second process wrote rows to its index"
+    fail "the second process wrote rows to its index"
 sluice_stop s2
 sluice_stop s
 start_s
