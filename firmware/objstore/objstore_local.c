@@ -130,6 +130,8 @@ static void local_path_close(local_path *lp)
 static int local_path_open(const local_store *ls, const char *op, const char *key, int create, local_path *lp,
                            char *err, size_t errlen)
 {
+    int restarts = 0;
+restart:
     memcpy(lp->buf, key, strlen(key) + 1);
     lp->fd = ls->root_fd;
     lp->owned = 0;
@@ -140,6 +142,10 @@ static int local_path_open(const local_store *ls, const char *op, const char *ke
         if (fd < 0) {
             int e = errno;
             local_path_close(lp);
+            /* a concurrent remove pruned a directory already entered (mkdirat in a deleted
+             * directory fails with ENOENT): walk the path again from the root */
+            if (e == ENOENT && create && restarts++ < LOCAL_RETRIES)
+                goto restart;
             local_fail(ls, err, errlen, op, key, "cannot %s directory %.*s: %s", create ? "create" : "open",
                        (int)(slash - lp->buf), key, strerror(e));
             return e;
